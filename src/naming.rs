@@ -1,0 +1,321 @@
+//! Stage 2 product names: the exposure's path, normalised, less its extension and one known
+//! pipeline suffix, exactly as the reference derives them.
+
+use std::borrow::Cow;
+
+/// The pipeline suffixes the reference knows (`jwst.lib.suffix.KNOW_SUFFIXES`, jwst 3.0.0),
+/// sorted so that membership is a binary search.
+pub const KNOWN_SUFFIXES: [&str; 159] = [
+    "adaptive_trace_model",
+    "adaptivetracemodelstep",
+    "align_refs",
+    "alignrefsstep",
+    "ami",
+    "ami-oi",
+    "ami3pipeline",
+    "ami_analyze",
+    "ami_normalize",
+    "amianalyzestep",
+    "aminorm",
+    "aminorm-oi",
+    "aminormalizestep",
+    "assign_mtwcs",
+    "assign_wcs",
+    "assignmtwcsstep",
+    "assignwcsstep",
+    "backgroundstep",
+    "badpixselfcalstep",
+    "barshadowstep",
+    "bkg_subtract",
+    "blot",
+    "bsub",
+    "bsubints",
+    "c1d",
+    "cal",
+    "calints",
+    "cat",
+    "chargemigrationstep",
+    "clean_flicker_noise",
+    "cleanflickernoisestep",
+    "combine1dstep",
+    "combine_1d",
+    "coron3pipeline",
+    "crf",
+    "crfints",
+    "cube_build",
+    "cubebuildstep",
+    "dark",
+    "dark_current",
+    "darkcurrentstep",
+    "darkpipeline",
+    "detector1pipeline",
+    "dq_init",
+    "dqinitstep",
+    "emicorr",
+    "emicorrstep",
+    "engdblog",
+    "extract1dstep",
+    "extract2dstep",
+    "extract_1d",
+    "extract_2d",
+    "firstframe",
+    "firstframestep",
+    "flat_field",
+    "flatfieldstep",
+    "fringe",
+    "fringestep",
+    "gain_scale",
+    "gainscalestep",
+    "group_scale",
+    "groupscalestep",
+    "guider_cds",
+    "guidercdsstep",
+    "guiderpipeline",
+    "hlsp",
+    "hlspstep",
+    "i2d",
+    "image2pipeline",
+    "image3pipeline",
+    "imprint",
+    "imprintstep",
+    "ipc",
+    "ipcstep",
+    "jump",
+    "jumpstep",
+    "klip",
+    "klipstep",
+    "lastframe",
+    "lastframestep",
+    "linearity",
+    "linearitystep",
+    "master_background",
+    "masterbackgroundmosstep",
+    "masterbackgroundstep",
+    "mbsub",
+    "median",
+    "msaflagopenstep",
+    "outlier_detection",
+    "outlierdetectionstep",
+    "pathloss",
+    "pathlossstep",
+    "persistence",
+    "persistencestep",
+    "phot",
+    "photom",
+    "photomstep",
+    "picture_frame",
+    "pictureframestep",
+    "pixelreplacestep",
+    "psfalign",
+    "psfstack",
+    "psfsub",
+    "ramp",
+    "ramp_fit",
+    "rampfitstep",
+    "rate",
+    "rateints",
+    "refpix",
+    "refpixstep",
+    "resample",
+    "resample_spec",
+    "resamplespecstep",
+    "resamplestep",
+    "reset",
+    "resetstep",
+    "residual_fringe",
+    "residualfringestep",
+    "rscd",
+    "rscdstep",
+    "s2d",
+    "s3d",
+    "saturation",
+    "saturationstep",
+    "skymatch",
+    "skymatchstep",
+    "snr",
+    "source_catalog",
+    "sourcecatalogstep",
+    "sourcetypestep",
+    "spec2nrslamp",
+    "spec2pipeline",
+    "spec3pipeline",
+    "spectral_leak",
+    "spectralleakstep",
+    "srctype",
+    "stackrefs",
+    "stackrefsstep",
+    "straylight",
+    "straylightstep",
+    "superbias",
+    "superbiasstep",
+    "targ_centroid",
+    "targcentroidstep",
+    "tso3pipeline",
+    "tsophotometrystep",
+    "tweakreg",
+    "tweakregstep",
+    "uncal",
+    "wavecorrstep",
+    "wfscmb",
+    "wfscombine",
+    "wfscombinestep",
+    "wfsscontamstep",
+    "white_light",
+    "whitelightstep",
+    "whtlt",
+    "x1d",
+    "x1dints",
+];
+
+/// The longest entry of [`KNOWN_SUFFIXES`]: no tail longer than this can be a suffix.
+const LONGEST_SUFFIX: usize = 23;
+
+/// Whether `name` is one of the reference's known pipeline suffixes.
+pub fn is_known_suffix(name: &str) -> bool {
+    KNOWN_SUFFIXES.binary_search(&name).is_ok()
+}
+
+/// The name of the Stage 2 product made from the exposure `expname`.
+///
+/// The path is normalised the way the reference's `pathlib` does it (empty and `.` components
+/// go, `..` stays, a leading `//` is kept), its last component loses its extension, and then
+/// one known suffix is removed with its `_` or `-` separator (see [`remove_known_suffix`]).
+/// A name without a directory part is borrowed, not copied.
+///
+/// ```
+/// use asn_from_list::naming::stage2_product_name;
+/// assert_eq!(stage2_product_name("jw01234001001_02101_00001_nrca1_rate.fits"), "jw01234001001_02101_00001_nrca1");
+/// assert_eq!(stage2_product_name("./dir//a_cal.fits"), "dir/a");
+/// assert_eq!(stage2_product_name("g_bogus.fits"), "g_bogus");
+/// ```
+pub fn stage2_product_name(expname: &str) -> Cow<'_, str> {
+    if !expname.contains('/') {
+        let name = match expname {
+            "" | "." => ".",
+            _ => match stem(expname) {
+                "." => ".",
+                stem => stem,
+            },
+        };
+        return Cow::Borrowed(remove_known_suffix(name));
+    }
+    let mut path = parent_and_stem(expname);
+    let kept = remove_known_suffix(&path).len();
+    path.truncate(kept);
+    Cow::Owned(path)
+}
+
+/// The path of `expname` with its last component replaced by that component's stem, written
+/// as `pathlib` writes a path.
+fn parent_and_stem(expname: &str) -> String {
+    let root = if expname.starts_with("//") && !expname.starts_with("///") {
+        "//"
+    } else if expname.starts_with('/') {
+        "/"
+    } else {
+        ""
+    };
+    let mut parts: Vec<&str> = expname
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect();
+    if let Some(last) = parts.pop() {
+        let stem = stem(last);
+        if stem != "." {
+            parts.push(stem);
+        }
+    }
+    let joined = root.to_string() + &parts.join("/");
+    if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined
+    }
+}
+
+/// A file name less its extension, as `pathlib`'s `stem`: the extension starts at the last dot,
+/// unless that dot is the first or the last character.
+fn stem(name: &str) -> &str {
+    match name.rfind('.') {
+        Some(dot) if dot > 0 && dot < name.len() - 1 => &name[..dot],
+        _ => name,
+    }
+}
+
+/// `name` less one known suffix and its separator, as the reference's `remove_suffix` does it.
+///
+/// The reference matches `^(?P<root>.+?)((_|-)(suffix|...))?$`, so the root is the shortest
+/// non-empty prefix after which the whole tail is `_` or `-` and a known suffix, or else the
+/// whole name. Python's `.` does not match a newline and its `$` also matches before a final
+/// newline: a name with any other newline is kept as it is, and a final newline is dropped.
+///
+/// ```
+/// use asn_from_list::naming::remove_known_suffix;
+/// assert_eq!(remove_known_suffix("a_cal_rate"), "a_cal");
+/// assert_eq!(remove_known_suffix("f-rate"), "f");
+/// assert_eq!(remove_known_suffix("_rate"), "_rate");
+/// ```
+pub fn remove_known_suffix(name: &str) -> &str {
+    let body = name.strip_suffix('\n').unwrap_or(name);
+    if body.is_empty() || body.contains('\n') {
+        return name;
+    }
+    let bytes = body.as_bytes();
+    let first = body.len().saturating_sub(LONGEST_SUFFIX + 1).max(1);
+    (first..body.len())
+        .find(|&at| matches!(bytes[at], b'_' | b'-') && is_known_suffix(&body[at + 1..]))
+        .map_or(body, |at| &body[..at])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suffix_table_is_sorted_and_has_the_reference_count() {
+        assert_eq!(KNOWN_SUFFIXES.len(), 159);
+        assert!(KNOWN_SUFFIXES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            KNOWN_SUFFIXES.iter().map(|s| s.len()).max(),
+            Some(LONGEST_SUFFIX)
+        );
+    }
+
+    /// Names and the product names the reference gives them (jwst 3.0.0, asked through
+    /// `asn_from_list([name], rule=DMSLevel2bBase)`).
+    #[test]
+    fn product_names_match_the_reference_table() {
+        let table: Vec<(String, String)> =
+            serde_json::from_str(include_str!("../tests/fixtures/l2_names.json")).unwrap();
+        assert!(table.len() > 50);
+        for (expname, want) in &table {
+            assert_eq!(stage2_product_name(expname), *want, "expname {expname:?}");
+        }
+    }
+
+    #[test]
+    fn names_without_a_directory_are_borrowed() {
+        assert!(matches!(
+            stage2_product_name("jw01_nrca1_cal.fits"),
+            Cow::Borrowed("jw01_nrca1")
+        ));
+    }
+
+    #[test]
+    fn only_one_suffix_is_removed_and_only_a_whole_tail() {
+        assert_eq!(remove_known_suffix("x_rate_rate"), "x_rate");
+        assert_eq!(remove_known_suffix("a_ratex"), "a_ratex");
+        assert_eq!(remove_known_suffix("a_Rate"), "a_Rate");
+        assert_eq!(remove_known_suffix("a_ami-oi"), "a");
+        assert_eq!(remove_known_suffix("a_align_refs"), "a");
+    }
+
+    #[test]
+    fn newlines_follow_pythons_dot_and_dollar() {
+        assert_eq!(remove_known_suffix("a_rate\n"), "a");
+        assert_eq!(remove_known_suffix("a\n"), "a");
+        assert_eq!(remove_known_suffix("a\nb_rate"), "a\nb_rate");
+        assert_eq!(remove_known_suffix("\n"), "\n");
+        assert_eq!(remove_known_suffix(""), "");
+    }
+}
