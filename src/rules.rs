@@ -1,0 +1,307 @@
+//! The rule table: every rule name the reference accepts that builds an association, its
+//! stage, and what it needs beyond a science member to be valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+use crate::model::ExpType;
+
+/// The kind of association a rule makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Stage 2: one product per science exposure.
+    Two,
+    /// Stage 3: one product, named by `--product-name`.
+    Three,
+    /// The bare `Association` rule: member names only.
+    Bare,
+}
+
+impl Stage {
+    /// Whether a member of type `exptype` belongs in an association of this stage.
+    pub fn takes(self, exptype: ExpType<'_>) -> bool {
+        use ExpType::*;
+        match self {
+            Stage::Two => matches!(
+                exptype,
+                Science | Background | Imprint | Sourcecat | Segmap | DirectImage
+            ),
+            Stage::Three => matches!(exptype, Science | Background | Psf),
+            Stage::Bare => exptype == Science,
+        }
+    }
+
+    /// The stage whose associations take `exptype`, for an error that says where it belongs.
+    pub fn of_type(exptype: ExpType<'_>) -> Option<Stage> {
+        [Stage::Three, Stage::Two]
+            .into_iter()
+            .find(|stage| exptype != ExpType::Science && stage.takes(exptype))
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Two => "Stage 2",
+            Stage::Three => "Stage 3",
+            Stage::Bare => "bare",
+        })
+    }
+}
+
+/// What a rule needs, beyond a science member, for the association to be valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Needs {
+    /// Nothing more.
+    Nothing,
+    /// A `psf` member (coronagraphy and AMI).
+    Psf,
+    /// At least two members of any type (wavefront-sensing combination).
+    TwoMembers,
+    /// A candidate type that a list of files cannot give (the rule is never valid here).
+    CandidateType,
+}
+
+/// One association rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rule {
+    name: &'static str,
+    stage: Stage,
+    needs: Needs,
+}
+
+impl Rule {
+    /// The rule used when none is named.
+    pub const DEFAULT: &'static str = "DMS_Level3_Base";
+
+    /// The rule's name, written as `asn_rule`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The kind of association the rule makes.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// What the rule needs beyond a science member.
+    pub fn needs(&self) -> Needs {
+        self.needs
+    }
+
+    /// Every rule, Stage 3 first, then Stage 2, then the bare rule.
+    pub fn all() -> &'static [Rule] {
+        RULES
+    }
+
+    /// The rule called `name` (names are case-sensitive).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownRule`], with the closest rule names, when no rule has that name.
+    pub fn find(name: &str) -> Result<Rule, Error> {
+        RULES
+            .iter()
+            .find(|rule| rule.name == name)
+            .copied()
+            .ok_or_else(|| Error::UnknownRule {
+                name: name.to_string(),
+                closest: closest(name, RULES.iter().map(|r| r.name)),
+            })
+    }
+}
+
+impl FromStr for Rule {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Rule::find(name)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+const fn rule(name: &'static str, stage: Stage, needs: Needs) -> Rule {
+    Rule { name, stage, needs }
+}
+
+const fn three(name: &'static str) -> Rule {
+    rule(name, Stage::Three, Needs::Nothing)
+}
+
+const fn two(name: &'static str) -> Rule {
+    rule(name, Stage::Two, Needs::Nothing)
+}
+
+/// The names are those of the reference's registry (jwst 3.0.0) that build an association
+/// from a list, plus the Stage 3 names of the "Level3 Associations: Rules" document.
+static RULES: &[Rule] = &[
+    three("DMS_Level3_Base"),
+    three("Asn_Lv3ACQ_Reprocess"),
+    rule("Asn_Lv3AMI", Stage::Three, Needs::Psf),
+    three("Asn_Lv3Image"),
+    three("Asn_Lv3ImageBackground"),
+    rule("Asn_Lv3ImageMosaic", Stage::Three, Needs::CandidateType),
+    rule("Asn_Lv3MIRCoron", Stage::Three, Needs::Psf),
+    three("Asn_Lv3MIRMRS"),
+    three("Asn_Lv3MIRMRSBackground"),
+    rule("Asn_Lv3NRCCoron", Stage::Three, Needs::Psf),
+    three("Asn_Lv3NRCCoronImage"),
+    three("Asn_Lv3NRSFSS"),
+    three("Asn_Lv3NRSIFU"),
+    three("Asn_Lv3NRSIFUBackground"),
+    three("Asn_Lv3SlitlessSpectral"),
+    three("Asn_Lv3SpecAux"),
+    three("Asn_Lv3SpectralSource"),
+    three("Asn_Lv3SpectralTarget"),
+    rule("Asn_Lv3TSO", Stage::Three, Needs::CandidateType),
+    rule("Asn_Lv3WFSCMB", Stage::Three, Needs::TwoMembers),
+    three("Asn_Lv3WFSSMIR"),
+    three("Asn_Lv3WFSSNIS"),
+    three("Asn_Lv3WFSSNRC"),
+    // The names of the "Level3 Associations: Rules" document, which earlier releases used.
+    three("Asn_Image"),
+    rule("Asn_WFSCMB", Stage::Three, Needs::TwoMembers),
+    three("Asn_MIRI_LRS_FIXEDSLIT"),
+    three("Asn_MIRI_LRS_SLITLESS"),
+    three("Asn_NIR_SO_SLITLESS"),
+    three("Asn_NRS_FIXEDSLIT"),
+    three("Asn_NRS_MSA"),
+    three("Asn_MIRI_IFU"),
+    three("Asn_NRS_IFU"),
+    rule("Asn_Coron", Stage::Three, Needs::Psf),
+    two("DMSLevel2bBase"),
+    two("AsnMixin_Lv2Spectral"),
+    two("Asn_Lv2CoronAsRate"),
+    two("Asn_Lv2FGS"),
+    two("Asn_Lv2Image"),
+    two("Asn_Lv2ImageNonScience"),
+    two("Asn_Lv2ImageSpecial"),
+    two("Asn_Lv2ImageTSO"),
+    two("Asn_Lv2MIRLRSFixedSlitNod"),
+    two("Asn_Lv2NRSFSS"),
+    two("Asn_Lv2NRSIFUNod"),
+    two("Asn_Lv2NRSLAMPImage"),
+    two("Asn_Lv2NRSLAMPSpectral"),
+    two("Asn_Lv2NRSMSA"),
+    two("Asn_Lv2Spec"),
+    two("Asn_Lv2SpecImprint"),
+    two("Asn_Lv2SpecSpecial"),
+    two("Asn_Lv2SpecTSO"),
+    two("Asn_Lv2WFSC"),
+    two("Asn_Lv2WFSSMIR"),
+    two("Asn_Lv2WFSSNIS"),
+    two("Asn_Lv2WFSSNRC"),
+    two("Asn_Lv2WFSSParallel"),
+    two("Asn_MIRLRSTAConfirm"),
+    rule("Association", Stage::Bare, Needs::Nothing),
+];
+
+/// The candidates nearest to `word`, for a "did you mean" hint: those within a few edits, the
+/// nearest first, at most three.
+pub(crate) fn closest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Vec<&'c str> {
+    let limit = (word.chars().count() / 3).max(2);
+    let lower = word.to_lowercase();
+    let mut near: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    near.sort();
+    near.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// The Levenshtein distance between two strings, counted in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_name_is_unique() {
+        let mut names: Vec<_> = Rule::all().iter().map(Rule::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Rule::all().len());
+    }
+
+    #[test]
+    fn rule_stages_follow_the_reference() {
+        let stage = |name| Rule::find(name).unwrap().stage();
+        assert_eq!(stage("DMS_Level3_Base"), Stage::Three);
+        assert_eq!(stage("Asn_Lv3SpecAux"), Stage::Three);
+        assert_eq!(stage("DMSLevel2bBase"), Stage::Two);
+        assert_eq!(stage("Asn_MIRLRSTAConfirm"), Stage::Two);
+        assert_eq!(stage("AsnMixin_Lv2Spectral"), Stage::Two);
+        assert_eq!(stage("Association"), Stage::Bare);
+        assert_eq!(Rule::find("Asn_Coron").unwrap().needs(), Needs::Psf);
+    }
+
+    #[test]
+    fn registry_names_that_are_not_rules_are_refused() {
+        for name in [
+            "Constraint",
+            "Utility",
+            "AsnMixin_Science",
+            "dms_level3_base",
+            "",
+        ] {
+            assert!(Rule::find(name).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_rule_names_the_closest_ones() {
+        let Err(Error::UnknownRule { closest, .. }) = Rule::find("Asn_Lv2Imag") else {
+            panic!("expected an unknown rule")
+        };
+        assert_eq!(closest.first(), Some(&"Asn_Lv2Image"));
+        let Err(Error::UnknownRule { closest, .. }) = Rule::find("dms_level3_base") else {
+            panic!("expected an unknown rule")
+        };
+        assert_eq!(closest.first(), Some(&"DMS_Level3_Base"));
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn stages_take_their_documented_types() {
+        assert!(Stage::Two.takes(ExpType::Imprint));
+        assert!(!Stage::Two.takes(ExpType::Psf));
+        assert!(Stage::Three.takes(ExpType::Psf));
+        assert!(!Stage::Three.takes(ExpType::Segmap));
+        assert!(!Stage::Bare.takes(ExpType::Background));
+        assert_eq!(Stage::of_type(ExpType::Psf), Some(Stage::Three));
+        assert_eq!(Stage::of_type(ExpType::Imprint), Some(Stage::Two));
+        assert_eq!(Stage::of_type(ExpType::Other("x")), None);
+    }
+}
