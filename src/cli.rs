@@ -1,0 +1,339 @@
+//! The command line: clap's derive struct, whose doc comments are `--help`, and its conversion
+//! into a clap-free [`Command`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use asn_from_list::input::Sources;
+use asn_from_list::{ExpType, MetaKey, Output, Rule};
+use clap::{Parser, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  Stage 3: one product from every calibrated exposure
+    asn-from-list -o l3_asn.json --product-name l3_results *_cal.fits
+
+  Stage 2: one product per exposure, each with a background
+    asn-from-list -o l2_asn.json -r DMSLevel2bBase *_rate.fits --background bg_rate.fits
+
+  Coronagraphy with a PSF reference, written to standard output
+    asn-from-list -o - -r Asn_Lv3NRCCoron --product-name coron sci_calints.fits --psf ref_calints.fits
+
+  A hundred thousand names from a list, the image3 pipeline named
+    asn-from-list -o mosaic_asn.json --product-name mosaic --files-from names.txt --meta asn_type=image3";
+
+/// Build a JWST association file from a list of exposures.
+///
+/// A drop-in replacement for the `asn_from_list` command of the jwst package: the same flags
+/// and, for the same command line, the same file byte for byte (only `code_version` differs).
+/// It adds typed members (--background, --psf, ...), list files, patterns, standard output and
+/// meta keywords. On any error it writes nothing and leaves an existing file as it was.
+#[derive(Debug, Parser)]
+#[command(
+    name = "asn-from-list",
+    version,
+    after_help = EXAMPLES,
+    args_override_self = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Write the association to PATH ('-' for standard output)
+    ///
+    /// The file is replaced atomically: it holds the old association or the whole new one,
+    /// never a part. On standard output the association is followed by a newline.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "PATH",
+        required_unless_present_any = ["list_rules", "generate"]
+    )]
+    output_file: Option<PathBuf>,
+
+    /// The name of the Stage 3 product
+    ///
+    /// Stage 3 rules need it. Stage 2 rules name each product after its exposure, and the bare
+    /// Association rule writes no products: both ignore it, with a warning.
+    #[arg(long, value_name = "NAME")]
+    product_name: Option<String>,
+
+    /// The rule to build the association with [default: DMS_Level3_Base]
+    ///
+    /// DMS_Level3_Base and the Asn_Lv3* rules make Stage 3 associations (one product),
+    /// DMSLevel2bBase and the Asn_Lv2* rules Stage 2 (one product per exposure), and
+    /// Association a bare list of member names. --list-rules lists every rule.
+    #[arg(
+        short,
+        long,
+        value_name = "RULE",
+        default_value = Rule::DEFAULT,
+        hide_default_value = true,
+        value_parser = Rule::find
+    )]
+    rule: Rule,
+
+    /// The association candidate id [default: o999]
+    ///
+    /// Stage 2 checks it: 'o...' is an observation candidate; 'c...' a background candidate,
+    /// valid only with a background member. The file does not record it (asn_id stays "a3001",
+    /// as in the reference); set that with --meta asn_id=ID.
+    #[arg(
+        short = 'i',
+        long = "id",
+        value_name = "ACID",
+        default_value = asn_from_list::builder::DEFAULT_CANDIDATE_ID,
+        hide_default_value = true
+    )]
+    id: String,
+
+    /// Deprecated and ignored: the output is always JSON
+    #[arg(short = 'f', long, value_name = "FMT")]
+    format: Option<String>,
+
+    /// Not supported: rule files are Python, which this tool does not run
+    ///
+    /// Use one of the built-in rules instead (--list-rules).
+    #[arg(long, value_name = "FILE")]
+    ruledefs: Vec<PathBuf>,
+
+    /// Add FILE as a background member (repeatable)
+    ///
+    /// Stage 2 and Stage 3. In Stage 2 every product gets it.
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    background: Vec<OsString>,
+
+    /// Add FILE as an imprint member (Stage 2, repeatable)
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    imprint: Vec<OsString>,
+
+    /// Add FILE as a psf member (Stage 3, repeatable)
+    ///
+    /// Coronagraphy (Asn_Lv3NRCCoron, Asn_Lv3MIRCoron) and AMI (Asn_Lv3AMI) need one.
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    psf: Vec<OsString>,
+
+    /// Add FILE as a sourcecat member (Stage 2, repeatable)
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    sourcecat: Vec<OsString>,
+
+    /// Add FILE as a segmap member (Stage 2, repeatable)
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    segmap: Vec<OsString>,
+
+    /// Add FILE as a direct_image member (Stage 2, repeatable)
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    direct_image: Vec<OsString>,
+
+    /// Read member names from LIST, one a line ('-' for standard input; repeatable)
+    ///
+    /// Blank lines and lines starting with '#' are skipped. A line may give the member's type
+    /// after a tab, as in 'ref_cal.fits<TAB>psf'. Names given as arguments come first, then each
+    /// list's names in order.
+    #[arg(long, value_name = "LIST", help_heading = "Input")]
+    files_from: Vec<PathBuf>,
+
+    /// Take every name literally, never as a pattern
+    ///
+    /// Without it, an argument that names no existing file and holds '*', '?' or '[' is
+    /// expanded, sorted, as the shell would; a pattern that matches nothing is an error.
+    #[arg(long, help_heading = "Input")]
+    no_glob: bool,
+
+    /// Set a meta keyword to a string (repeatable)
+    ///
+    /// KEY is one of asn_type, asn_id, asn_pool, program, target, version_id, constraints,
+    /// degraded_status and code_version. A keyword the rule writes keeps its place; another
+    /// goes just before the products.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
+    meta: Vec<(MetaKey, String)>,
+
+    /// List every rule with its stage and what it needs, then exit
+    #[arg(long)]
+    list_rules: bool,
+
+    /// Print a man page or shell completions, then exit
+    #[arg(long, value_name = "WHAT")]
+    generate: Option<Generate>,
+
+    /// The exposures: file names or patterns, as science members
+    #[arg(
+        value_name = "FILES",
+        required_unless_present_any = ["files_from", "list_rules", "generate"]
+    )]
+    files: Vec<OsString>,
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// A roff man page
+    Man,
+    /// Completions for bash
+    CompleteBash,
+    /// Completions for zsh
+    CompleteZsh,
+    /// Completions for fish
+    CompleteFish,
+    /// Completions for PowerShell
+    CompletePowershell,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Build an association and write it.
+    Build(Config),
+    /// Print the rule table.
+    ListRules,
+    /// Print a man page or completions.
+    Generate(Generate),
+}
+
+/// Everything needed to build and write an association, free of clap.
+#[derive(Debug)]
+pub struct Config {
+    pub output: Output,
+    pub rule: Rule,
+    pub product_name: Option<String>,
+    pub candidate_id: String,
+    pub sources: Sources,
+    pub meta: Vec<(MetaKey, String)>,
+    /// Warnings about the command line itself.
+    pub warnings: Vec<String>,
+}
+
+impl Cli {
+    /// What the command line asks for.
+    ///
+    /// # Errors
+    ///
+    /// `--ruledefs`, which this tool cannot honour.
+    pub fn into_command(self) -> anyhow::Result<Command> {
+        if let Some(what) = self.generate {
+            return Ok(Command::Generate(what));
+        }
+        if self.list_rules {
+            return Ok(Command::ListRules);
+        }
+        if let Some(file) = self.ruledefs.first() {
+            bail!(
+                "--ruledefs '{}': rule files are Python, which this tool cannot load; \
+                 use a built-in rule (--list-rules lists them)",
+                file.display()
+            );
+        }
+        let mut warnings = Vec::new();
+        if let Some(format) = &self.format {
+            warnings.push(format!(
+                "-f/--format is deprecated and ignored ('{format}'): the output is always JSON"
+            ));
+        }
+        let typed = [
+            (ExpType::Background, self.background),
+            (ExpType::Imprint, self.imprint),
+            (ExpType::Psf, self.psf),
+            (ExpType::Sourcecat, self.sourcecat),
+            (ExpType::Segmap, self.segmap),
+            (ExpType::DirectImage, self.direct_image),
+        ];
+        let science = self.files.into_iter().map(|name| (ExpType::Science, name));
+        let args = science
+            .chain(
+                typed
+                    .into_iter()
+                    .flat_map(|(exptype, names)| names.into_iter().map(move |n| (exptype, n))),
+            )
+            .collect();
+        Ok(Command::Build(Config {
+            // clap requires -o whenever it builds an association.
+            output: Output::from_arg(self.output_file.unwrap_or_default()),
+            rule: self.rule,
+            product_name: self.product_name,
+            candidate_id: self.id,
+            sources: Sources {
+                args,
+                lists: self.files_from,
+                glob: !self.no_glob,
+            },
+            meta: self.meta,
+            warnings,
+        }))
+    }
+}
+
+fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {
+    let Some((key, value)) = arg.split_once('=') else {
+        return Err("expected KEY=VALUE, as in asn_type=image3".to_string());
+    };
+    match key.parse::<MetaKey>() {
+        Ok(MetaKey::AsnRule) => Err("asn_rule is the rule's name: choose it with --rule".into()),
+        Ok(key) => Ok((key, value.to_string())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("asn-from-list").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_repeated_option_takes_the_last_value() {
+        let cli = parse(&[
+            "-o",
+            "a.json",
+            "-o",
+            "b.json",
+            "--product-name=x",
+            "-rAsn_Lv3Image",
+            "f",
+        ])
+        .unwrap();
+        assert_eq!(cli.output_file, Some(PathBuf::from("b.json")));
+        assert_eq!(cli.rule.name(), "Asn_Lv3Image");
+    }
+
+    #[test]
+    fn typed_flags_repeat_and_files_interleave() {
+        let cli = parse(&[
+            "--background",
+            "b1",
+            "f1",
+            "--background",
+            "b2",
+            "-o",
+            "x",
+            "f2",
+        ])
+        .unwrap();
+        assert_eq!(cli.background, ["b1", "b2"]);
+        assert_eq!(cli.files, ["f1", "f2"]);
+    }
+
+    #[test]
+    fn meta_needs_a_known_key_and_an_equals_sign() {
+        assert!(parse_meta("asn_type=image3").is_ok());
+        assert!(parse_meta("asn_type").unwrap_err().contains("KEY=VALUE"));
+        assert!(parse_meta("asn_typ=x")
+            .unwrap_err()
+            .contains("did you mean 'asn_type'"));
+        assert!(parse_meta("asn_rule=x").unwrap_err().contains("--rule"));
+        assert_eq!(parse_meta("program=a=b").unwrap().1, "a=b");
+    }
+
+    #[test]
+    fn list_rules_needs_no_output_or_files() {
+        assert!(parse(&["--list-rules"]).is_ok());
+        assert!(parse(&["-o", "x.json"]).is_err());
+        assert!(parse(&["-o", "x.json", "--files-from", "l.txt"]).is_ok());
+    }
+}

@@ -1,0 +1,118 @@
+//! `asn-from-list`: wires the command line to input, builder and writer, and is the one place
+//! that prints errors and picks the exit code (0 success, 1 failure, 2 usage, from clap).
+
+mod cli;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use asn_from_list::{build, input::Names, writer, Error, Request, Rule};
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command, Config, Generate};
+
+/// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("asn-from-list: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.into_command()? {
+        Command::Build(config) => build_and_write(config),
+        Command::ListRules => {
+            list_rules(&mut io::stdout().lock()).context("cannot write the rule list")
+        }
+        Command::Generate(what) => {
+            generate(what, &mut io::stdout().lock()).context("cannot write to standard output")
+        }
+    }
+}
+
+fn build_and_write(config: Config) -> anyhow::Result<()> {
+    let Config {
+        output,
+        rule,
+        product_name,
+        candidate_id,
+        sources,
+        meta,
+        warnings,
+    } = config;
+    warnings.iter().for_each(|w| warn(w));
+    let loaded = sources.load(&mut io::stdin().lock())?;
+    let Names {
+        members,
+        from_command_line,
+    } = loaded.members()?;
+    let built = build(Request {
+        rule,
+        product_name,
+        candidate_id,
+        members,
+        from_command_line,
+        meta,
+    })?;
+    built.warnings.iter().for_each(|w| warn(w));
+    writer::write(&output, &built.association)?;
+    Ok(())
+}
+
+fn warn(message: &dyn std::fmt::Display) {
+    eprintln!("asn-from-list: warning: {message}");
+}
+
+fn list_rules(out: &mut dyn Write) -> io::Result<()> {
+    use asn_from_list::{Needs, Stage};
+    writeln!(out, "{:<26} {:<8} NEEDS", "RULE", "STAGE")?;
+    for rule in Rule::all() {
+        let stage = match rule.stage() {
+            Stage::Two => "2",
+            Stage::Three => "3",
+            Stage::Bare => "bare",
+        };
+        let needs = match rule.needs() {
+            Needs::Nothing => "",
+            Needs::Psf => "a psf member",
+            Needs::TwoMembers => "two members",
+            Needs::CandidateType => "a candidate type a list cannot give (always refused)",
+        };
+        writeln!(out, "{:<26} {:<8} {needs}", rule.name(), stage)?;
+    }
+    out.flush()
+}
+
+fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
+    use clap_complete::Shell;
+    let mut command = Cli::command();
+    let shell = match what {
+        Generate::Man => return clap_mangen::Man::new(command).render(out),
+        Generate::CompleteBash => Shell::Bash,
+        Generate::CompleteZsh => Shell::Zsh,
+        Generate::CompleteFish => Shell::Fish,
+        Generate::CompletePowershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut command, "asn-from-list", out);
+    out.flush()
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let io =
+            cause
+                .downcast_ref::<io::Error>()
+                .or_else(|| match cause.downcast_ref::<Error>() {
+                    Some(Error::Write { source, .. }) => Some(source),
+                    _ => None,
+                });
+        io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
