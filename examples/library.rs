@@ -1,0 +1,30 @@
+//! Builds a Stage 2 spectroscopy association with the library and prints it as the reference
+//! would write it.
+//!
+//!     cargo run --example library
+
+use std::io::{self, Write};
+
+use asn_from_list::{build, writer, ExpType, Member, Request, Rule};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let members = vec![
+        Member::science("jw02345001001_03101_00001_nrs1_rate.fits"),
+        Member {
+            expname: "jw02345001001_03101_00002_nrs1_rate.fits",
+            exptype: ExpType::Background,
+        },
+        Member {
+            expname: "jw02345001001_03101_00003_nrs1_rate.fits",
+            exptype: ExpType::Imprint,
+        },
+    ];
+    let built = build(Request::new(Rule::find("Asn_Lv2Spec")?, members))?;
+    for warning in &built.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut out = io::stdout().lock();
+    writer::to_writer(&mut out, &built.association)?;
+    writeln!(out)?;
+    Ok(())
+}
