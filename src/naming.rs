@@ -170,9 +170,26 @@ pub const KNOWN_SUFFIXES: [&str; 159] = [
 /// The longest entry of [`KNOWN_SUFFIXES`]: no tail longer than this can be a suffix.
 const LONGEST_SUFFIX: usize = 23;
 
+/// Which bytes some known suffix starts with. Most tails of an exposure name start with a digit
+/// or a letter no suffix starts with, and are refused here without a search.
+static FIRST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < KNOWN_SUFFIXES.len() {
+        table[KNOWN_SUFFIXES[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Whether `name` is one of the reference's known pipeline suffixes.
 pub fn is_known_suffix(name: &str) -> bool {
-    KNOWN_SUFFIXES.binary_search(&name).is_ok()
+    match name.as_bytes().first() {
+        Some(&first) if FIRST_BYTES[usize::from(first)] && name.len() <= LONGEST_SUFFIX => {
+            KNOWN_SUFFIXES.binary_search(&name).is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// The name of the Stage 2 product made from the exposure `expname`.
@@ -290,6 +307,25 @@ mod tests {
         assert!(table.len() > 50);
         for (expname, want) in &table {
             assert_eq!(stage2_product_name(expname), *want, "expname {expname:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_lookup_agrees_with_plain_membership() {
+        let member = |s: &str| KNOWN_SUFFIXES.contains(&s);
+        for suffix in KNOWN_SUFFIXES {
+            assert!(is_known_suffix(suffix), "{suffix}");
+            for near in [
+                suffix[1..].to_string(),
+                format!("{suffix}x"),
+                format!("x{suffix}"),
+                suffix.to_uppercase(),
+            ] {
+                assert_eq!(is_known_suffix(&near), member(&near), "{near}");
+            }
+        }
+        for other in ["", "0cal", "nrca1", "cal ", "\u{e9}cal"] {
+            assert!(!is_known_suffix(other), "{other}");
         }
     }
 
