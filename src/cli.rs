@@ -35,6 +35,7 @@ Examples:
     version,
     after_help = EXAMPLES,
     args_override_self = true,
+    infer_long_args = true,
     max_term_width = 100
 )]
 pub struct Cli {

@@ -103,6 +103,38 @@ fn short_options_take_attached_values_and_repeats_take_the_last() {
 }
 
 #[test]
+fn unambiguous_prefixes_of_long_options_work_as_in_argparse() {
+    let dir = tmp();
+    asn(&dir)
+        .args([
+            "--output",
+            "out.json",
+            "--prod",
+            "short",
+            "--rule",
+            "Asn_Lv3Image",
+            "a",
+        ])
+        .assert()
+        .success();
+    let written = read(&dir.path().join("out.json"));
+    assert_eq!(written["products"][0]["name"], "short");
+    assert_eq!(written["asn_rule"], "Asn_Lv3Image");
+    asn(&dir)
+        .args([
+            "--output",
+            "out.json",
+            "--ru",
+            "Asn_Lv3Image",
+            "--prod",
+            "p",
+            "a",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn a_double_dash_lets_names_start_with_a_dash() {
     let dir = tmp();
     let asn = written(&dir, &["--product-name", "p", "--", "-odd_cal.fits"]);
