@@ -1,4 +1,8 @@
 //! The library's errors: one line each, the subject first, with the fix where it is known.
+//!
+//! An error caused by an I/O error does not repeat it in its message: it is the error's
+//! [`source`](std::error::Error::source), which a caller prints after it (as `anyhow`'s `{:#}`
+//! does: `cannot read 'list.txt': No such file or directory (os error 2)`).
 
 use std::fmt;
 use std::io;
@@ -99,7 +103,7 @@ pub enum Error {
     },
 
     /// A list file (or standard input) could not be read.
-    #[error("cannot read '{path}': {source}", path = .path.display())]
+    #[error("cannot read '{path}'", path = .path.display())]
     ReadList {
         /// The list's path (`-` for standard input).
         path: PathBuf,
@@ -158,7 +162,7 @@ pub enum Error {
     },
 
     /// A directory could not be read while expanding a pattern.
-    #[error("'{pattern}': cannot read '{path}' while expanding the pattern: {source}", path = .path.display())]
+    #[error("'{pattern}': cannot read '{path}' while expanding the pattern", path = .path.display())]
     PatternRead {
         /// The pattern.
         pattern: String,
@@ -181,10 +185,15 @@ pub enum Error {
         dir: PathBuf,
     },
 
+    /// Writing to standard output failed. A reader that closed the pipe early gives a source
+    /// of kind [`io::ErrorKind::BrokenPipe`], which is not worth reporting.
+    #[error("cannot write to standard output")]
+    WriteStdout(#[source] io::Error),
+
     /// Writing the output failed; nothing was written at the output path.
-    #[error("cannot write '{path}': {source}", path = .path.display())]
+    #[error("cannot write '{path}'", path = .path.display())]
     Write {
-        /// The output path (`-` for standard output).
+        /// The output path.
         path: PathBuf,
         /// Why.
         source: io::Error,

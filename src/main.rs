@@ -104,15 +104,13 @@ fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
     out.flush()
 }
 
+/// A reader that closed standard output early (`| head`) is not an error: stop quietly.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        let io =
-            cause
-                .downcast_ref::<io::Error>()
-                .or_else(|| match cause.downcast_ref::<Error>() {
-                    Some(Error::Write { source, .. }) => Some(source),
-                    _ => None,
-                });
+        let io = match cause.downcast_ref::<Error>() {
+            Some(Error::WriteStdout(source)) => Some(source),
+            _ => cause.downcast_ref::<io::Error>(),
+        };
         io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
 }

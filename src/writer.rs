@@ -61,9 +61,8 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> io::Result<String> {
 ///
 /// # Errors
 ///
-/// [`Error::Write`] when writing fails, and the errors of [`write_file_atomically`]. A reader
-/// that closed standard output early gives an [`Error::Write`] whose source is of kind
-/// [`io::ErrorKind::BrokenPipe`].
+/// [`Error::WriteStdout`] when writing to standard output fails, and the errors of
+/// [`write_file_atomically`].
 pub fn write<T: Serialize + ?Sized>(output: &Output, value: &T) -> Result<(), Error> {
     match output {
         Output::Stdout => {
@@ -72,10 +71,7 @@ pub fn write<T: Serialize + ?Sized>(output: &Output, value: &T) -> Result<(), Er
             to_writer(&mut out, value)
                 .and_then(|()| out.write_all(b"\n"))
                 .and_then(|()| out.flush())
-                .map_err(|source| Error::Write {
-                    path: PathBuf::from("-"),
-                    source,
-                })
+                .map_err(Error::WriteStdout)
         }
         Output::File(path) => write_file_atomically(path, |out| to_writer(out, value)),
     }
@@ -422,7 +418,8 @@ mod tests {
             Err(io::Error::other("disk on fire"))
         })
         .unwrap_err();
-        assert!(err.to_string().contains("disk on fire"), "{err}");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk on fire"));
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
