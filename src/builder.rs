@@ -171,13 +171,14 @@ pub fn build(request: Request<'_>) -> Result<Built<'_>, Error> {
         return Err(Error::NoScience);
     }
 
-    let body = match stage {
-        Stage::Bare | Stage::Two if product_name.is_some() => {
+    let product_name = match product_name {
+        Some(_) if stage != Stage::Three => {
             warnings.push(Warning::ProductNameIgnored { stage });
-            body_for(stage, rule, None, science, attached, &candidate_id)?
+            None
         }
-        _ => body_for(stage, rule, product_name, science, attached, &candidate_id)?,
+        name => name,
     };
+    let body = body_for(rule, product_name, science, attached, &candidate_id)?;
 
     let mut meta = default_meta(rule);
     for (key, value) in meta_overrides {
@@ -190,14 +191,13 @@ pub fn build(request: Request<'_>) -> Result<Built<'_>, Error> {
 }
 
 fn body_for<'a>(
-    stage: Stage,
     rule: Rule,
     product_name: Option<String>,
     science: Vec<Member<'a>>,
     attached: Vec<Member<'a>>,
     candidate_id: &str,
 ) -> Result<Body<'a>, Error> {
-    match stage {
+    match rule.stage() {
         Stage::Bare => Ok(Body::Names(science.iter().map(|m| m.expname).collect())),
         Stage::Two => {
             check_candidate_id(candidate_id, &attached)?;

@@ -1,13 +1,15 @@
-//! The command line: clap's derive struct, whose doc comments are `--help`, and its conversion
-//! into a clap-free [`Command`].
+//! The command line: clap's derive struct, whose doc comments are `--help`, its conversion into
+//! a clap-free [`Command`], and what is printed from the definition itself (rules, man page,
+//! completions).
 
 use std::ffi::OsString;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::bail;
 use asn_from_list::input::Sources;
-use asn_from_list::{ExpType, MetaKey, Output, Rule};
-use clap::{Parser, ValueEnum};
+use asn_from_list::{ExpType, MetaKey, Needs, Output, Rule, Stage};
+use clap::{CommandFactory, Parser, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -262,6 +264,49 @@ impl Cli {
     }
 }
 
+/// Prints the rule table: each rule, its stage, and what it needs beyond a science member.
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn list_rules(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{:<26} {:<8} NEEDS", "RULE", "STAGE")?;
+    for rule in Rule::all() {
+        let stage = match rule.stage() {
+            Stage::Two => "2",
+            Stage::Three => "3",
+            Stage::Bare => "bare",
+        };
+        let needs = match rule.needs() {
+            Needs::Nothing => "",
+            Needs::Psf => "a psf member",
+            Needs::TwoMembers => "two members",
+            Needs::CandidateType => "a candidate type a list cannot give (always refused)",
+        };
+        writeln!(out, "{:<26} {:<8} {needs}", rule.name(), stage)?;
+    }
+    out.flush()
+}
+
+/// Prints a man page or a shell's completions for this command line.
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
+    use clap_complete::Shell;
+    let mut command = Cli::command();
+    let shell = match what {
+        Generate::Man => return clap_mangen::Man::new(command).render(out),
+        Generate::CompleteBash => Shell::Bash,
+        Generate::CompleteZsh => Shell::Zsh,
+        Generate::CompleteFish => Shell::Fish,
+        Generate::CompletePowershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut command, "asn-from-list", out);
+    out.flush()
+}
+
 fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {
     let Some((key, value)) = arg.split_once('=') else {
         return Err("expected KEY=VALUE, as in asn_type=image3".to_string());
@@ -276,7 +321,6 @@ fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_consistent() {

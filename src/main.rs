@@ -3,14 +3,14 @@
 
 mod cli;
 
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use asn_from_list::{build, input::Names, writer, Error, Request, Rule};
-use clap::{CommandFactory, Parser};
+use asn_from_list::{build, input::Names, writer, Error, Request};
+use clap::Parser;
 
-use cli::{Cli, Command, Config, Generate};
+use cli::{Cli, Command, Config};
 
 /// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
 pub fn main() -> ExitCode {
@@ -29,10 +29,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.into_command()? {
         Command::Build(config) => build_and_write(config),
         Command::ListRules => {
-            list_rules(&mut io::stdout().lock()).context("cannot write the rule list")
+            cli::list_rules(&mut io::stdout().lock()).context("cannot write the rule list")
         }
         Command::Generate(what) => {
-            generate(what, &mut io::stdout().lock()).context("cannot write to standard output")
+            cli::generate(what, &mut io::stdout().lock()).context("cannot write to standard output")
         }
     }
 }
@@ -68,40 +68,6 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
 
 fn warn(message: &dyn std::fmt::Display) {
     eprintln!("asn-from-list: warning: {message}");
-}
-
-fn list_rules(out: &mut dyn Write) -> io::Result<()> {
-    use asn_from_list::{Needs, Stage};
-    writeln!(out, "{:<26} {:<8} NEEDS", "RULE", "STAGE")?;
-    for rule in Rule::all() {
-        let stage = match rule.stage() {
-            Stage::Two => "2",
-            Stage::Three => "3",
-            Stage::Bare => "bare",
-        };
-        let needs = match rule.needs() {
-            Needs::Nothing => "",
-            Needs::Psf => "a psf member",
-            Needs::TwoMembers => "two members",
-            Needs::CandidateType => "a candidate type a list cannot give (always refused)",
-        };
-        writeln!(out, "{:<26} {:<8} {needs}", rule.name(), stage)?;
-    }
-    out.flush()
-}
-
-fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
-    use clap_complete::Shell;
-    let mut command = Cli::command();
-    let shell = match what {
-        Generate::Man => return clap_mangen::Man::new(command).render(out),
-        Generate::CompleteBash => Shell::Bash,
-        Generate::CompleteZsh => Shell::Zsh,
-        Generate::CompleteFish => Shell::Fish,
-        Generate::CompletePowershell => Shell::PowerShell,
-    };
-    clap_complete::generate(shell, &mut command, "asn-from-list", out);
-    out.flush()
 }
 
 /// A reader that closed standard output early (`| head`) is not an error: stop quietly.
