@@ -90,6 +90,8 @@ impl Loaded {
     ///
     /// A list with no names, and a line with an empty name or type around its tab.
     pub fn members(&self) -> Result<Names<'_>, Error> {
+        // Sizing the vector once from the line count costs one fast pass over the text; growing
+        // it would briefly hold two copies of a million members.
         let lines: usize = self
             .lists
             .iter()
@@ -155,6 +157,8 @@ fn expand(pattern: &str) -> Result<Vec<String>, Error> {
     if names.is_empty() {
         return Err(Error::NoMatch(pattern.to_string()));
     }
+    // glob yields directory by directory (`a/x` before `a-b/x`); the shell sorts whole names
+    // (`a-b/x` first, as '-' sorts before '/'), and so do we.
     names.sort_unstable();
     Ok(names)
 }

@@ -430,6 +430,14 @@ fn a_pattern_expands_sorted_and_skips_hidden_files() {
 }
 
 #[test]
+fn a_pattern_sorts_whole_names_as_the_shell_does() {
+    let dir = tmp();
+    touch(&dir, "a/x a-b/x");
+    let asn = written(&dir, "--product-name p */x");
+    assert_eq!(only_product(&asn), "a-b/x:science a/x:science");
+}
+
+#[test]
 fn a_pattern_in_a_typed_flag_expands_too() {
     let dir = tmp();
     touch(&dir, "bg2.fits bg1.fits");
