@@ -82,7 +82,8 @@ const BUFFER: usize = 1 << 20;
 /// Replaces `path` with what `fill` writes, atomically: the text goes to a temporary file in the
 /// same directory, which is renamed over `path` once complete. On any failure `path` is as it
 /// was and the temporary file is gone. A symbolic link is written through to its target and
-/// stays a link; an existing file keeps its permission bits.
+/// stays a link; an existing file keeps its permission bits, and one the user may not write is
+/// refused.
 ///
 /// # Errors
 ///
@@ -105,7 +106,16 @@ pub fn write_file_atomically(
     let target = resolve_links(path).map_err(write_error)?;
     let existing = match fs::metadata(&target) {
         Ok(meta) if meta.is_dir() => return Err(Error::OutputIsDirectory(path.to_path_buf())),
-        Ok(meta) => Some(meta.permissions()),
+        Ok(meta) => {
+            // A rename needs no permission to write the file it replaces. Opening the file for
+            // writing (without truncating it) refuses a read-only file just as the reference's
+            // own open() would.
+            OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map_err(write_error)?;
+            Some(meta.permissions())
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(write_error(e)),
     };

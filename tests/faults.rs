@@ -297,6 +297,41 @@ fn replacing_a_file_keeps_its_permission_bits() {
 }
 
 #[test]
+fn a_read_only_output_is_refused_and_kept() {
+    // Root may write anything, so as root the run drops to the user nobody, as setpriv does.
+    let dir = tmp();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = dir.path().join("out.json");
+    fs::write(&out, "precious").unwrap();
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o444)).unwrap();
+    let binary = assert_cmd::cargo::cargo_bin!("asn-from-list");
+    let mut cmd = if is_root() {
+        let mut cmd = StdCommand::new("setpriv");
+        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(binary);
+        cmd
+    } else {
+        StdCommand::new(binary)
+    };
+    cmd.current_dir(dir.path())
+        .args(["-o", "out.json", "--product-name", "p", "a"])
+        .output()
+        .unwrap()
+        .assert()
+        .code(1)
+        .stderr("asn-from-list: error: cannot write 'out.json': Permission denied (os error 13)\n");
+    assert_eq!(fs::read_to_string(&out).unwrap(), "precious");
+    assert_eq!(entries(dir.path()), ["out.json"]);
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // A file we create is owned by our user: uid 0 is root.
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid() == 0
+}
+
+#[test]
 fn a_new_file_gets_the_usual_permissions_not_a_temporary_files() {
     let dir = tmp();
     let out = dir.path().join("out.json");
