@@ -73,7 +73,8 @@ impl Sources {
                 path: path.clone(),
                 source,
             })?;
-            lists.push((path.clone(), utf8_list(&path, text)?));
+            let text = utf8_list(&path, text)?;
+            lists.push((path, text));
         }
         Ok(Loaded { args, lists })
     }
