@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use asn_from_list::{build, writer, ExpType, Member, Request, Rule};
+use asn_from_list::{build, json, ExpType, Member, Options, Rule};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let members = vec![
@@ -19,12 +19,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             exptype: ExpType::Imprint,
         },
     ];
-    let built = build(Request::new(Rule::find("Asn_Lv2Spec")?, members))?;
+    let built = build(Options::new(Rule::find("Asn_Lv2Spec")?), members)?;
     for warning in &built.warnings {
         eprintln!("warning: {warning}");
     }
     let mut out = io::stdout().lock();
-    writer::to_writer(&mut out, &built.association)?;
+    json::to_writer(&mut out, &built.association)?;
     writeln!(out)?;
     Ok(())
 }

@@ -1,9 +1,7 @@
 //! Builds an association from its members: Stage 2 (one product per science exposure),
 //! Stage 3 (one named product) or the bare rule's name list, and checks that it is valid.
 
-use std::fmt;
-
-use crate::error::Error;
+use crate::error::{Error, Warning};
 use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
 use crate::rules::{Needs, Rule, Stage};
 
@@ -13,97 +11,79 @@ pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The candidate id used when none is given.
 pub const DEFAULT_CANDIDATE_ID: &str = "o999";
 
-/// Everything an association is built from.
-#[derive(Debug, Clone)]
-pub struct Request<'a> {
-    /// The rule, which decides the stage.
-    pub rule: Rule,
-    /// The Stage 3 product name (`--product-name`); Stage 2 and the bare rule ignore it.
-    pub product_name: Option<String>,
-    /// The association candidate id (`--id`), which Stage 2 checks and nothing writes.
-    pub candidate_id: String,
-    /// The members, in the order given.
-    pub members: Vec<Member<'a>>,
-    /// How many of `members`, from the first, were named on the command line. A type that the
-    /// stage does not take is an error there; further members come from lists, which may use any
-    /// type string, and such a type draws a warning.
-    pub from_command_line: usize,
-    /// Meta keywords to set (`--meta`), in order.
-    pub meta: Vec<(MetaKey, String)>,
+/// What to do with a member whose type the rule's stage does not take (a `psf` member in
+/// Stage 2, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OtherStageTypes {
+    /// Refuse the association: the caller chose the type and it cannot be right.
+    #[default]
+    Refuse,
+    /// Write the member as given, with a warning: the type came from a list, which may hold
+    /// any type string.
+    Warn,
 }
 
-impl<'a> Request<'a> {
-    /// A request for `rule` over `members`, all named on the command line, with the default
-    /// candidate id and no product name or meta keywords.
-    pub fn new(rule: Rule, members: Vec<Member<'a>>) -> Self {
-        Request {
+/// How an association is built, apart from its members.
+///
+/// ```
+/// use asn_from_list::{MetaKey, Options, Rule};
+///
+/// let options = Options::new(Rule::find("Asn_Lv3Image")?)
+///     .product_name("mosaic")
+///     .meta(MetaKey::AsnType, "image3");
+/// assert_eq!(options.product_name.as_deref(), Some("mosaic"));
+/// # Ok::<(), asn_from_list::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// The rule, which decides the stage.
+    pub rule: Rule,
+    /// The Stage 3 product name; Stage 2 and the bare rule ignore it, with a warning.
+    pub product_name: Option<String>,
+    /// The association candidate id, which Stage 2 checks and nothing writes.
+    pub candidate_id: String,
+    /// Meta keywords to set, in order.
+    pub meta: Vec<(MetaKey, String)>,
+    /// What to do with a member type the stage does not take.
+    pub other_stage_types: OtherStageTypes,
+}
+
+impl Options {
+    /// Options for `rule`, with the default candidate id, no product name and no meta keywords,
+    /// refusing member types the stage does not take.
+    pub fn new(rule: Rule) -> Self {
+        Options {
             rule,
             product_name: None,
             candidate_id: DEFAULT_CANDIDATE_ID.to_string(),
-            from_command_line: members.len(),
-            members,
             meta: Vec::new(),
+            other_stage_types: OtherStageTypes::Refuse,
         }
     }
-}
 
-/// Something worth telling the user that does not stop the association from being written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Warning {
-    /// A product name was given to a rule that does not use one.
-    ProductNameIgnored {
-        /// The rule's stage.
-        stage: Stage,
-    },
-    /// Member names with a directory part.
-    PathsInNames {
-        /// How many.
-        count: usize,
-        /// The first of them.
-        first: String,
-    },
-    /// Members of a type that the stage does not document.
-    UndocumentedType {
-        /// The type.
-        exptype: String,
-        /// How many members have it.
-        count: usize,
-        /// The stage.
-        stage: Stage,
-    },
-}
+    /// Names the Stage 3 product.
+    pub fn product_name(mut self, name: impl Into<String>) -> Self {
+        self.product_name = Some(name.into());
+        self
+    }
 
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Warning::ProductNameIgnored { stage: Stage::Bare } => f.write_str(
-                "--product-name is ignored: the Association rule writes member names only",
-            ),
-            Warning::ProductNameIgnored { stage } => write!(
-                f,
-                "--product-name is ignored: {stage} products are named after their exposures"
-            ),
-            Warning::PathsInNames { count: 1, first } => write!(
-                f,
-                "member name '{first}' has a directory part; the pipeline looks for members \
-                 beside the association file"
-            ),
-            Warning::PathsInNames { count, first } => write!(
-                f,
-                "{count} member names have a directory part, the first '{first}'; the pipeline \
-                 looks for members beside the association file"
-            ),
-            Warning::UndocumentedType {
-                exptype,
-                count,
-                stage,
-            } => write!(
-                f,
-                "{count} member(s) of type '{exptype}', which {stage} associations do not \
-                 document; written as given"
-            ),
-        }
+    /// Sets the association candidate id.
+    pub fn candidate_id(mut self, id: impl Into<String>) -> Self {
+        self.candidate_id = id.into();
+        self
+    }
+
+    /// Sets a meta keyword; a later value for the same key wins.
+    pub fn meta(mut self, key: MetaKey, value: impl Into<String>) -> Self {
+        self.meta.push((key, value.into()));
+        self
+    }
+
+    /// Chooses what to do with member types the stage does not take.
+    pub fn other_stage_types(mut self, policy: OtherStageTypes) -> Self {
+        self.other_stage_types = policy;
+        self
     }
 }
 
@@ -116,7 +96,7 @@ pub struct Built<'a> {
     pub warnings: Vec<Warning>,
 }
 
-/// Builds the association `request` describes.
+/// Builds an association of `members` as `options` describe.
 ///
 /// Science members keep their order. Members of other types follow them, grouped by type in
 /// [`ExpType::ATTACHED`] order, then other types, in the order given within a type; in Stage 2
@@ -126,33 +106,32 @@ pub struct Built<'a> {
 ///
 /// When the association would not be valid: no science member, a Stage 3 rule without a product
 /// name, a rule's own need unmet (a psf member, two members), a bad or unmet Stage 2 candidate
-/// id, or a member type named on the command line that the rule's stage does not take.
+/// id, or (unless `options` say to warn) a member type that the rule's stage does not take.
 ///
 /// # Examples
 ///
 /// ```
-/// use asn_from_list::{build, Body, Member, Request, Rule};
+/// use asn_from_list::{build, Body, Member, Options, Rule};
 ///
 /// let members = vec![Member::science("a_rate.fits"), Member::science("b_rate.fits")];
-/// let built = build(Request::new(Rule::find("DMSLevel2bBase")?, members))?;
+/// let built = build(Options::new(Rule::find("DMSLevel2bBase")?), members)?;
 /// let Body::Products(products) = &built.association.body else { unreachable!() };
 /// let names: Vec<String> = products.iter().map(|p| p.name().to_string()).collect();
 /// assert_eq!(names, ["a", "b"]);
 /// # Ok::<(), asn_from_list::Error>(())
 /// ```
-pub fn build(request: Request<'_>) -> Result<Built<'_>, Error> {
-    let Request {
+pub fn build(options: Options, mut members: Vec<Member<'_>>) -> Result<Built<'_>, Error> {
+    let Options {
         rule,
         product_name,
         candidate_id,
-        mut members,
-        from_command_line,
         meta: meta_overrides,
-    } = request;
+        other_stage_types,
+    } = options;
     let stage = rule.stage();
     let mut warnings = Vec::new();
 
-    check_types(rule, &members, from_command_line, &mut warnings)?;
+    check_types(rule, &members, other_stage_types, &mut warnings)?;
     if let Some(warning) = paths_warning(&members) {
         warnings.push(warning);
     }
@@ -219,52 +198,29 @@ fn body_for<'a>(
     }
 }
 
-/// Refuses a type the stage does not take when the command line asked for it, and counts such
-/// types from lists for a warning.
+/// Refuses a member type the stage does not take, or counts such types for a warning.
 fn check_types(
     rule: Rule,
     members: &[Member<'_>],
-    from_command_line: usize,
+    policy: OtherStageTypes,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
     let stage = rule.stage();
     let mut undocumented: Vec<(&str, usize)> = Vec::new();
-    for (index, member) in members.iter().enumerate() {
+    for member in members {
         let exptype = member.exptype;
         if stage.takes(exptype) {
             continue;
         }
-        let on_command_line = index < from_command_line;
-        let what = || {
-            if on_command_line {
-                format!("--{}", exptype.as_str().replace('_', "-"))
-            } else {
-                format!("'{}'", member.expname)
-            }
-        };
-        if stage == Stage::Bare {
-            return Err(Error::TypedMemberInBareRule {
-                what: what(),
-                exptype: exptype.to_string(),
-            });
+        if policy == OtherStageTypes::Refuse || stage == Stage::Bare {
+            check_type(rule, member)?;
         }
-        match Stage::of_type(exptype) {
-            Some(belongs) if on_command_line => {
-                return Err(Error::TypeNotInStage {
-                    what: what(),
-                    exptype: exptype.to_string(),
-                    belongs,
-                    rule: rule.name(),
-                    stage,
-                })
-            }
-            _ => match undocumented
-                .iter_mut()
-                .find(|(t, _)| *t == exptype.as_str())
-            {
-                Some((_, count)) => *count += 1,
-                None => undocumented.push((exptype.as_str(), 1)),
-            },
+        match undocumented
+            .iter_mut()
+            .find(|(t, _)| *t == exptype.as_str())
+        {
+            Some((_, count)) => *count += 1,
+            None => undocumented.push((exptype.as_str(), 1)),
         }
     }
     warnings.extend(
@@ -277,6 +233,37 @@ fn check_types(
             }),
     );
     Ok(())
+}
+
+/// Whether `rule`'s stage takes `member`'s type: the bare rule takes science members only, the
+/// other stages their documented types. A type no stage documents passes: it may be one the
+/// pipeline reads and this library does not know.
+///
+/// # Errors
+///
+/// [`Error::TypedMemberInBareRule`] or [`Error::TypeNotInStage`].
+pub fn check_type(rule: Rule, member: &Member<'_>) -> Result<(), Error> {
+    let stage = rule.stage();
+    let exptype = member.exptype;
+    if stage.takes(exptype) {
+        return Ok(());
+    }
+    if stage == Stage::Bare {
+        return Err(Error::TypedMemberInBareRule {
+            expname: member.expname.to_string(),
+            exptype: exptype.to_string(),
+        });
+    }
+    match Stage::of_type(exptype) {
+        Some(belongs) => Err(Error::TypeNotInStage {
+            expname: member.expname.to_string(),
+            exptype: exptype.to_string(),
+            belongs,
+            rule: rule.name(),
+            stage,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn paths_warning(members: &[Member<'_>]) -> Option<Warning> {
@@ -362,11 +349,8 @@ mod tests {
         }
     }
 
-    fn stage3(members: Vec<Member<'_>>) -> Request<'_> {
-        Request {
-            product_name: Some("p".into()),
-            ..Request::new(rule("DMS_Level3_Base"), members)
-        }
+    fn stage3() -> Options {
+        Options::new(rule("DMS_Level3_Base")).product_name("p")
     }
 
     fn products<'b, 'a>(built: &'b Built<'a>) -> &'b Products<'a> {
@@ -385,7 +369,7 @@ mod tests {
             typed("bg2.fits", "background"),
             Member::science("b.fits"),
         ];
-        let built = build(stage3(members)).unwrap();
+        let built = build(stage3(), members).unwrap();
         let product = products(&built).iter().next().unwrap();
         let names: Vec<&str> = product.members().map(|m| m.expname).collect();
         assert_eq!(
@@ -397,77 +381,67 @@ mod tests {
 
     #[test]
     fn stage3_without_a_product_name_is_an_error() {
-        let request = Request::new(rule("DMS_Level3_Base"), vec![Member::science("a")]);
+        let options = Options::new(rule("DMS_Level3_Base"));
         assert!(matches!(
-            build(request),
+            build(options, vec![Member::science("a")]),
             Err(Error::MissingProductName { .. })
         ));
     }
 
     #[test]
     fn an_association_without_science_is_an_error() {
-        let request = stage3(vec![typed("bg.fits", "background")]);
-        assert!(matches!(build(request), Err(Error::NoScience)));
+        let members = vec![typed("bg.fits", "background")];
+        assert!(matches!(build(stage3(), members), Err(Error::NoScience)));
     }
 
     #[test]
     fn coronagraphy_needs_a_psf_member() {
-        let mut request = stage3(vec![Member::science("a")]);
-        request.rule = rule("Asn_Lv3NRCCoron");
+        let options = || Options::new(rule("Asn_Lv3NRCCoron")).product_name("p");
         assert!(matches!(
-            build(request.clone()),
+            build(options(), vec![Member::science("a")]),
             Err(Error::MissingPsf { .. })
         ));
-        request.members.push(typed("r", "psf"));
-        request.from_command_line = 2;
-        assert!(build(request).is_ok());
+        assert!(build(options(), vec![Member::science("a"), typed("r", "psf")]).is_ok());
     }
 
     #[test]
     fn wavefront_combination_needs_two_members_of_any_type() {
-        let mut request = stage3(vec![Member::science("a")]);
-        request.rule = rule("Asn_Lv3WFSCMB");
+        let options = || Options::new(rule("Asn_Lv3WFSCMB")).product_name("p");
         assert!(matches!(
-            build(request.clone()),
+            build(options(), vec![Member::science("a")]),
             Err(Error::TooFewMembers { have: 1, .. })
         ));
-        request.members.push(typed("bg", "background"));
-        assert!(build(request).is_ok());
+        let two = vec![Member::science("a"), typed("bg", "background")];
+        assert!(build(options(), two).is_ok());
     }
 
     #[test]
     fn stage2_checks_the_candidate_id() {
-        let request = |id: &str, members| Request {
-            candidate_id: id.to_string(),
-            ..Request::new(rule("DMSLevel2bBase"), members)
-        };
+        let options = |id: &str| Options::new(rule("DMSLevel2bBase")).candidate_id(id);
         let science = || vec![Member::science("a_rate.fits")];
-        assert!(build(request("o005", science())).is_ok());
+        assert!(build(options("o005"), science()).is_ok());
         assert!(matches!(
-            build(request("x12", science())),
+            build(options("x12"), science()),
             Err(Error::BadCandidateId(_))
         ));
         assert!(matches!(
-            build(request("c1001", science())),
+            build(options("c1001"), science()),
             Err(Error::BackgroundCandidate(_))
         ));
         let with_background = vec![Member::science("a"), typed("bg", "background")];
-        assert!(build(request("c1001", with_background)).is_ok());
+        assert!(build(options("c1001"), with_background).is_ok());
     }
 
     #[test]
-    fn a_flag_type_of_the_other_stage_is_an_error_but_a_listed_one_warns() {
-        let mut request = Request::new(
-            rule("DMSLevel2bBase"),
-            vec![Member::science("a"), typed("p", "psf")],
-        );
-        let err = build(request.clone()).unwrap_err();
+    fn a_type_of_the_other_stage_is_refused_or_written_with_a_warning() {
+        let members = || vec![Member::science("a"), typed("p", "psf")];
+        let options = Options::new(rule("DMSLevel2bBase"));
+        let err = build(options.clone(), members()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "--psf: psf members belong to Stage 3, and DMSLevel2bBase makes a Stage 2 association"
+            "'p': psf members belong to Stage 3, and DMSLevel2bBase makes a Stage 2 association"
         );
-        request.from_command_line = 1;
-        let built = build(request).unwrap();
+        let built = build(options.other_stage_types(OtherStageTypes::Warn), members()).unwrap();
         assert!(matches!(
             &built.warnings[..],
             [Warning::UndocumentedType { count: 1, .. }]
@@ -475,25 +449,23 @@ mod tests {
     }
 
     #[test]
-    fn the_bare_rule_takes_no_typed_members() {
-        let request = Request::new(
-            rule("Association"),
-            vec![Member::science("a"), typed("bg", "background")],
-        );
+    fn the_bare_rule_takes_no_typed_members_whatever_the_policy() {
+        let options = Options::new(rule("Association")).other_stage_types(OtherStageTypes::Warn);
         assert!(matches!(
-            build(request),
+            build(
+                options,
+                vec![Member::science("a"), typed("bg", "background")]
+            ),
             Err(Error::TypedMemberInBareRule { .. })
         ));
     }
 
     #[test]
     fn meta_overrides_keep_their_place_and_new_keys_go_last() {
-        let mut request = Request::new(rule("DMSLevel2bBase"), vec![Member::science("a")]);
-        request.meta = vec![
-            (MetaKey::Target, "9".into()),
-            (MetaKey::AsnType, "spec2".into()),
-        ];
-        let built = build(request).unwrap();
+        let options = Options::new(rule("DMSLevel2bBase"))
+            .meta(MetaKey::Target, "9")
+            .meta(MetaKey::AsnType, "spec2");
+        let built = build(options, vec![Member::science("a")]).unwrap();
         let meta: Vec<_> = built.association.meta.iter().collect();
         assert_eq!(meta[0], (MetaKey::AsnType, Some("spec2")));
         assert_eq!(meta.last(), Some(&(MetaKey::Target, Some("9"))));
@@ -501,12 +473,12 @@ mod tests {
 
     #[test]
     fn paths_draw_one_warning_that_counts_them() {
-        let built = build(stage3(vec![
+        let members = vec![
             Member::science("dir/a"),
             Member::science("b"),
             Member::science("/c"),
-        ]))
-        .unwrap();
+        ];
+        let built = build(stage3(), members).unwrap();
         assert_eq!(
             built.warnings,
             [Warning::PathsInNames {

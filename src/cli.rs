@@ -7,8 +7,11 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::bail;
-use asn_from_list::input::Sources;
-use asn_from_list::{ExpType, MetaKey, Needs, Output, Rule, Stage};
+use asn_from_list::input::{Separator, Sources};
+use asn_from_list::{
+    builder, Error, ExpType, Member, MetaKey, Needs, Options, OtherStageTypes, Output, Rule, Stage,
+    Warning,
+};
 use clap::{CommandFactory, Parser, ValueEnum};
 
 const EXAMPLES: &str = "\
@@ -135,6 +138,13 @@ pub struct Cli {
     #[arg(long, value_name = "LIST", help_heading = "Input")]
     files_from: Vec<PathBuf>,
 
+    /// Names in the lists are separated by NUL bytes, not lines
+    ///
+    /// As `find -print0` writes them: each name is taken as it is, with no comments, types or
+    /// line ends. Without it, a NUL byte in a list is an error.
+    #[arg(short = '0', long, help_heading = "Input")]
+    null: bool,
+
     /// Take every name literally, never as a pattern
     ///
     /// Without it, an argument that names no existing file and holds '*', '?' or '[' is
@@ -185,7 +195,7 @@ pub enum Generate {
 #[derive(Debug)]
 pub enum Command {
     /// Build an association and write it.
-    Build(Config),
+    Build(Box<Config>),
     /// Print the rule table.
     ListRules,
     /// Print a man page or completions.
@@ -196,11 +206,8 @@ pub enum Command {
 #[derive(Debug)]
 pub struct Config {
     pub output: Output,
-    pub rule: Rule,
-    pub product_name: Option<String>,
-    pub candidate_id: String,
+    pub options: Options,
     pub sources: Sources,
-    pub meta: Vec<(MetaKey, String)>,
     /// Warnings about the command line itself.
     pub warnings: Vec<String>,
 }
@@ -239,6 +246,19 @@ impl Cli {
             (ExpType::Segmap, self.segmap),
             (ExpType::DirectImage, self.direct_image),
         ];
+        // A type chosen by a flag must suit the rule; a list may hold any type, with a warning.
+        for (exptype, names) in &typed {
+            if let Some(name) = names.first() {
+                let name = name.to_string_lossy();
+                builder::check_type(
+                    self.rule,
+                    &Member {
+                        expname: &name,
+                        exptype: *exptype,
+                    },
+                )?;
+            }
+        }
         let science = self.files.into_iter().map(|name| (ExpType::Science, name));
         let args = science
             .chain(
@@ -247,21 +267,62 @@ impl Cli {
                     .flat_map(|(exptype, names)| names.into_iter().map(move |n| (exptype, n))),
             )
             .collect();
-        Ok(Command::Build(Config {
+        let mut options = Options::new(self.rule)
+            .candidate_id(self.id)
+            .other_stage_types(OtherStageTypes::Warn);
+        options.product_name = self.product_name;
+        options.meta = self.meta;
+        let mut sources = Sources::default();
+        sources.args = args;
+        sources.lists = self.files_from;
+        sources.separator = if self.null {
+            Separator::Nul
+        } else {
+            Separator::Lines
+        };
+        sources.glob = !self.no_glob;
+        Ok(Command::Build(Box::new(Config {
             // clap requires -o whenever it builds an association.
             output: Output::from_arg(self.output_file.unwrap_or_default()),
-            rule: self.rule,
-            product_name: self.product_name,
-            candidate_id: self.id,
-            sources: Sources {
-                args,
-                lists: self.files_from,
-                glob: !self.no_glob,
-            },
-            meta: self.meta,
+            options,
+            sources,
             warnings,
-        }))
+        })))
     }
+}
+
+/// The command line's own advice for a library warning.
+pub fn warning_hint(warning: &Warning) -> Option<&'static str> {
+    match warning {
+        Warning::ProductNameIgnored { .. } => Some("drop --product-name"),
+        _ => None,
+    }
+}
+
+/// The command line's own advice for a library error: the flag that fixes it.
+pub fn hint(err: &Error) -> Option<String> {
+    let flag = |exptype: &str| format!("--{}", exptype.replace('_', "-"));
+    Some(match err {
+        Error::UnknownRule { .. } => "--list-rules lists them all".into(),
+        Error::MissingProductName { .. } => "add --product-name NAME".into(),
+        Error::BackgroundCandidate(_) => "add --background FILE or use an 'o' id".into(),
+        Error::MissingPsf { .. } => "add --psf FILE".into(),
+        Error::TypeNotInStage {
+            exptype, belongs, ..
+        } => format!("drop {}, or choose a {belongs} rule with -r", flag(exptype)),
+        Error::TypedMemberInBareRule { .. } => {
+            "choose a Stage 2 or Stage 3 rule with -r to write typed members".into()
+        }
+        Error::NoMatch(_) | Error::BadPattern { .. } => "use --no-glob to take it as a name".into(),
+        Error::ListHasNul { .. } => "read a list of NUL-separated names with --null".into(),
+        Error::StdinTwice => "give --files-from - once".into(),
+        Error::OutputIsDirectory(_) => "give -o a file path".into(),
+        Error::OutputIsFits(_) => {
+            "was it meant as an input? -o takes the association's path, as in -o asn.json".into()
+        }
+        Error::OutputIsInput { .. } => "give -o another path".into(),
+        _ => return None,
+    })
 }
 
 /// Prints the rule table: each rule, its stage, and what it needs beyond a science member.

@@ -1,4 +1,6 @@
-//! The library's errors: one line each, the subject first, with the fix where it is known.
+//! The library's diagnostics: errors, which stop a run, and warnings, which do not. One line
+//! each, the subject first, in the domain's words: no message names a command-line flag, so a
+//! front end adds its own hint (the command line's is `cli::hint`).
 //!
 //! An error caused by an I/O error does not repeat it in its message: it is the error's
 //! [`source`](std::error::Error::source), which a caller prints after it (as `anyhow`'s `{:#}`
@@ -8,14 +10,16 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::model::MetaKey;
 use crate::rules::Stage;
+use crate::suggest::DidYouMean;
 
 /// Everything that can go wrong while reading names, building or writing an association.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// No rule has this name.
-    #[error("unknown rule '{name}'{hint}; --list-rules lists them all", hint = DidYouMean(closest))]
+    #[error("unknown rule '{name}'{hint}", hint = DidYouMean(closest))]
     UnknownRule {
         /// The name given.
         name: String,
@@ -24,7 +28,7 @@ pub enum Error {
     },
 
     /// No meta keyword has this name.
-    #[error("unknown meta keyword '{key}'{hint}; the keywords are asn_type, asn_id, asn_pool, program, target, version_id, constraints, degraded_status and code_version", hint = DidYouMean(closest))]
+    #[error("unknown meta keyword '{key}'{hint}; the keywords are {all}", hint = DidYouMean(closest), all = KeyList)]
     UnknownMetaKey {
         /// The key given.
         key: String,
@@ -33,9 +37,7 @@ pub enum Error {
     },
 
     /// A Stage 3 rule was asked for without a product name.
-    #[error(
-        "{rule} makes a Stage 3 association, which needs a product name; add --product-name NAME"
-    )]
+    #[error("{rule} makes a Stage 3 association, which needs a product name")]
     MissingProductName {
         /// The rule's name.
         rule: &'static str,
@@ -50,11 +52,11 @@ pub enum Error {
     BadCandidateId(String),
 
     /// A background candidate without a background member.
-    #[error("candidate id '{0}' is a background candidate, which needs a background member; add --background FILE or use an 'o' id")]
+    #[error("candidate id '{0}' is a background candidate, which needs a background member")]
     BackgroundCandidate(String),
 
     /// A rule that needs a psf member got none.
-    #[error("{rule} needs a psf member; add --psf FILE")]
+    #[error("{rule} needs a psf member")]
     MissingPsf {
         /// The rule's name.
         rule: &'static str,
@@ -76,13 +78,12 @@ pub enum Error {
         rule: &'static str,
     },
 
-    /// A member type asked for on the command line that the rule's stage does not take.
-    #[error(
-        "{what}: {exptype} members belong to {belongs}, and {rule} makes a {stage} association"
-    )]
+    /// A member type that the rule's stage does not take, asked for where only the stage's own
+    /// types are accepted.
+    #[error("'{expname}': {exptype} members belong to {belongs}, and {rule} makes a {stage} association")]
     TypeNotInStage {
-        /// The flag that asked for it.
-        what: String,
+        /// The member's name.
+        expname: String,
         /// The member type.
         exptype: String,
         /// The stage that takes such members.
@@ -94,10 +95,12 @@ pub enum Error {
     },
 
     /// A typed member for the bare `Association` rule, which lists names only.
-    #[error("{what}: the Association rule lists member names only and takes no {exptype} members")]
+    #[error(
+        "'{expname}': the Association rule lists member names only and takes no {exptype} members"
+    )]
     TypedMemberInBareRule {
-        /// The flag or list line that asked for it.
-        what: String,
+        /// The member's name.
+        expname: String,
         /// The member type.
         exptype: String,
     },
@@ -120,6 +123,35 @@ pub enum Error {
         line: usize,
     },
 
+    /// A list of lines holds a NUL byte, which no file name can.
+    #[error("'{path}' line {line}: a NUL byte, which no file name holds; this looks like a list of NUL-separated names", path = .path.display())]
+    ListHasNul {
+        /// The list's path.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+    },
+
+    /// A list line, or a NUL-separated name, longer than any path can be.
+    #[error("'{path}' line {line}: longer than {limit} bytes, which no file path is; is this a list of names?", path = .path.display())]
+    ListLineTooLong {
+        /// The list's path.
+        path: PathBuf,
+        /// The 1-based line (or name, in a NUL-separated list).
+        line: usize,
+        /// The longest path the system takes.
+        limit: usize,
+    },
+
+    /// A NUL-separated list with an empty name: two NUL bytes in a row.
+    #[error("'{path}' name {index}: empty (two NUL bytes in a row)", path = .path.display())]
+    ListEmptyName {
+        /// The list's path.
+        path: PathBuf,
+        /// The 1-based position of the empty name.
+        index: usize,
+    },
+
     /// A list file holds no names.
     #[error("'{path}': the list has no file names (only blank lines and comments, or nothing)", path = .path.display())]
     EmptyList {
@@ -139,7 +171,7 @@ pub enum Error {
     },
 
     /// Standard input was named twice as a list.
-    #[error("--files-from -: standard input can be read only once")]
+    #[error("standard input can be read only once as a list")]
     StdinTwice,
 
     /// A file name that is not UTF-8, which JSON cannot hold.
@@ -149,11 +181,11 @@ pub enum Error {
     NameNotUtf8(String),
 
     /// A pattern that matches no file.
-    #[error("'{0}': no file matches this pattern (use --no-glob to take it as a name)")]
+    #[error("'{0}': no file matches this pattern")]
     NoMatch(String),
 
     /// A pattern that is not a valid glob.
-    #[error("'{pattern}': invalid pattern: {reason} (use --no-glob to take it as a name)")]
+    #[error("'{pattern}': invalid pattern: {reason}")]
     BadPattern {
         /// The pattern.
         pattern: String,
@@ -161,19 +193,8 @@ pub enum Error {
         reason: String,
     },
 
-    /// A directory could not be read while expanding a pattern.
-    #[error("'{pattern}': cannot read '{path}' while expanding the pattern", path = .path.display())]
-    PatternRead {
-        /// The pattern.
-        pattern: String,
-        /// The path that could not be read.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-
     /// The output path is a directory.
-    #[error("'{}' is a directory; give a file path to -o", .0.display())]
+    #[error("'{}' is a directory, not a file", .0.display())]
     OutputIsDirectory(PathBuf),
 
     /// The output path's directory does not exist.
@@ -185,12 +206,34 @@ pub enum Error {
         dir: PathBuf,
     },
 
+    /// The output path holds FITS data: an exposure, which an association must never replace.
+    #[error("'{}' holds FITS data (it starts with 'SIMPLE  ='): an exposure, not an association, so it is left as it is", .0.display())]
+    OutputIsFits(PathBuf),
+
+    /// The output path is one of the inputs.
+    #[error("'{output}' is also an input ('{input}'): writing the association there would destroy it", output = .output.display(), input = .input.display())]
+    OutputIsInput {
+        /// The output path.
+        output: PathBuf,
+        /// The input it names.
+        input: PathBuf,
+    },
+
+    /// A symbolic link that the kernel's `fs.protected_symlinks` rule would not follow.
+    #[error("'{link}' is a symbolic link in a sticky world-writable folder, owned by user {owner}, who owns neither this process nor the folder; it is not followed, as the kernel's protected_symlinks rule would not", link = .link.display())]
+    ProtectedSymlink {
+        /// The link.
+        link: PathBuf,
+        /// The user id of its owner.
+        owner: u32,
+    },
+
     /// Writing to standard output failed. A reader that closed the pipe early gives a source
     /// of kind [`io::ErrorKind::BrokenPipe`], which is not worth reporting.
     #[error("cannot write to standard output")]
     WriteStdout(#[source] io::Error),
 
-    /// Writing the output failed; nothing was written at the output path.
+    /// Writing the output failed; an existing file at the output path is as it was.
     #[error("cannot write '{path}'", path = .path.display())]
     Write {
         /// The output path.
@@ -200,20 +243,98 @@ pub enum Error {
     },
 }
 
-/// ` (did you mean 'a' or 'b'?)`, or nothing when there is no near name.
-struct DidYouMean<'a>(&'a [&'static str]);
+/// Something worth telling the user that does not stop the association from being written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A product name was given to a rule that does not use one.
+    #[error("the product name is ignored: {}", match .stage {
+        Stage::Bare => "the Association rule writes member names only".to_string(),
+        stage => format!("{stage} products are named after their exposures"),
+    })]
+    ProductNameIgnored {
+        /// The rule's stage.
+        stage: Stage,
+    },
 
-impl fmt::Display for DidYouMean<'_> {
+    /// Member names with a directory part.
+    #[error("{}; the pipeline looks for members beside the association file", match .count {
+        1 => format!("member name '{first}' has a directory part"),
+        n => format!("{n} member names have a directory part, the first '{first}'"),
+    })]
+    PathsInNames {
+        /// How many.
+        count: usize,
+        /// The first of them.
+        first: String,
+    },
+
+    /// Members of a type that the stage does not document.
+    #[error("{count} member(s) of type '{exptype}', which {stage} associations do not document; written as given")]
+    UndocumentedType {
+        /// The type.
+        exptype: String,
+        /// How many members have it.
+        count: usize,
+        /// The stage.
+        stage: Stage,
+    },
+
+    /// A list line that seems to give a member type after spaces instead of a tab.
+    #[error("'{path}' line {line}: '{text}' looks like a name and a member type separated by spaces; it is taken as one name; put a tab before the type", path = .path.display())]
+    TypeAfterSpaces {
+        /// The list's path.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The line.
+        text: String,
+    },
+
+    /// A list line whose member type is none the pipeline knows.
+    #[error("'{path}' line {line}: unknown member type '{exptype}'{hint}; written as given", path = .path.display(), hint = DidYouMean(closest))]
+    UnknownType {
+        /// The list's path.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The type given.
+        exptype: String,
+        /// The nearest known types, nearest first.
+        closest: Vec<&'static str>,
+    },
+
+    /// A list line whose name starts or ends with spaces, which are kept as part of it.
+    #[error("'{path}' line {line}: the name '{name}' starts or ends with spaces, which are kept as part of it", path = .path.display())]
+    SpacesAroundName {
+        /// The list's path.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The name, spaces and all.
+        name: String,
+    },
+
+    /// A folder that a pattern's walk could not read, skipped as the shell skips it.
+    #[error("'{pattern}': cannot read '{path}' ({reason}); skipped", path = .path.display())]
+    UnreadableFolder {
+        /// The pattern.
+        pattern: String,
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// `asn_type, asn_id, ... and code_version`: the meta keywords that can be set.
+struct KeyList;
+
+impl fmt::Display for KeyList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some((first, rest)) = self.0.split_first() else {
-            return Ok(());
-        };
-        write!(f, " (did you mean '{first}'")?;
-        for (i, name) in rest.iter().enumerate() {
-            let sep = if i + 1 == rest.len() { " or" } else { "," };
-            write!(f, "{sep} '{name}'")?;
-        }
-        f.write_str("?)")
+        let keys: Vec<&str> = MetaKey::SETTABLE.iter().map(|k| k.as_str()).collect();
+        let (last, rest) = keys.split_last().expect("there are meta keywords");
+        write!(f, "{} and {last}", rest.join(", "))
     }
 }
 
@@ -229,15 +350,20 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "unknown rule 'Nope' (did you mean 'A', 'B' or 'C'?); --list-rules lists them all"
+            "unknown rule 'Nope' (did you mean 'A', 'B' or 'C'?)"
         );
-        let e = Error::UnknownRule {
-            name: "Nope".into(),
+    }
+
+    #[test]
+    fn unknown_meta_key_lists_every_settable_key() {
+        let e = Error::UnknownMetaKey {
+            key: "x".into(),
             closest: vec![],
         };
         assert_eq!(
             e.to_string(),
-            "unknown rule 'Nope'; --list-rules lists them all"
+            "unknown meta keyword 'x'; the keywords are asn_type, version_id, code_version, \
+             degraded_status, program, constraints, asn_id, target and asn_pool"
         );
     }
 }

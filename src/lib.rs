@@ -6,23 +6,21 @@
 //! - [`input`] turns arguments, patterns and list files into [`Member`]s;
 //! - [`build`] makes a Stage 2 (one product per exposure), Stage 3 (one named product) or bare
 //!   [`Association`] under a [`Rule`], and checks that it is valid;
-//! - [`writer`] writes it as byte-for-byte the JSON text the reference writes.
+//! - [`json`] renders it as byte-for-byte the JSON text the reference writes;
+//! - [`output`] puts that text where it belongs without ever destroying anything.
 //!
 //! # Example
 //!
 //! ```
-//! use asn_from_list::{build, writer, ExpType, Member, Request, Rule};
+//! use asn_from_list::{build, json, ExpType, Member, Options, Rule};
 //!
 //! let members = vec![
 //!     Member::science("jw01234001001_02101_00001_nrca1_cal.fits"),
 //!     Member { expname: "ref_cal.fits", exptype: ExpType::Psf },
 //! ];
-//! let request = Request {
-//!     product_name: Some("coron_results".to_string()),
-//!     ..Request::new(Rule::find("Asn_Lv3NRCCoron")?, members)
-//! };
-//! let built = build(request)?;
-//! let text = writer::to_string(&built.association).unwrap();
+//! let options = Options::new(Rule::find("Asn_Lv3NRCCoron")?).product_name("coron_results");
+//! let built = build(options, members)?;
+//! let text = json::to_string(&built.association).unwrap();
 //! assert!(text.starts_with("{\n    \"asn_type\": \"None\",\n    \"asn_rule\": \"Asn_Lv3NRCCoron\""));
 //! assert!(text.contains("\"exptype\": \"psf\""));
 //! # Ok::<(), asn_from_list::Error>(())
@@ -32,13 +30,15 @@
 pub mod builder;
 pub mod error;
 pub mod input;
+pub mod json;
 pub mod model;
 pub mod naming;
+pub mod output;
 pub mod rules;
-pub mod writer;
+mod suggest;
 
-pub use builder::{build, Built, Request, Warning};
-pub use error::Error;
+pub use builder::{build, Built, Options, OtherStageTypes};
+pub use error::{Error, Warning};
 pub use model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Product, Products};
+pub use output::Output;
 pub use rules::{Needs, Rule, Stage};
-pub use writer::Output;

@@ -1,25 +1,40 @@
-//! `asn-from-list`: wires the command line to input, builder and writer, and is the one place
-//! that prints errors and picks the exit code (0 success, 1 failure, 2 usage, from clap).
+//! `asn-from-list`: wires the command line to input, builder and output, and is the one place
+//! that prints messages and picks the exit code (0 success, 1 failure, 2 usage, 128 + N on
+//! signal N).
 
 mod cli;
 
-use std::io;
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Context;
-use asn_from_list::{build, input::Names, writer, Error, Request};
+use anyhow::{bail, Context};
+use asn_from_list::input::Names;
+use asn_from_list::{build, json::Json, output, Error, Output, Warning};
 use clap::Parser;
 
 use cli::{Cli, Command, Config};
 
 /// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_message(&e),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("asn-from-list: error: {err:#}");
+            let hint = err
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<Error>())
+                .and_then(cli::hint);
+            match hint {
+                Some(hint) => say("error", &format_args!("{err:#}; {hint}")),
+                None => say("error", &format_args!("{err:#}")),
+            }
             ExitCode::FAILURE
         }
     }
@@ -27,12 +42,12 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.into_command()? {
-        Command::Build(config) => build_and_write(config),
+        Command::Build(config) => build_and_write(*config),
         Command::ListRules => {
-            cli::list_rules(&mut io::stdout().lock()).context("cannot write the rule list")
+            cli::list_rules(&mut stdout()?.lock()).context("cannot write the rule list")
         }
         Command::Generate(what) => {
-            cli::generate(what, &mut io::stdout().lock()).context("cannot write to standard output")
+            cli::generate(what, &mut stdout()?.lock()).context("cannot write to standard output")
         }
     }
 }
@@ -40,43 +55,156 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn build_and_write(config: Config) -> anyhow::Result<()> {
     let Config {
         output,
-        rule,
-        product_name,
-        candidate_id,
+        options,
         sources,
-        meta,
         warnings,
     } = config;
-    warnings.iter().for_each(|w| warn(w));
+    warnings.iter().for_each(|w| say("warning", w));
+    if output == Output::Stdout {
+        stdout()?;
+    }
+    let lists = sources.lists.clone();
     let loaded = sources.load(&mut io::stdin().lock())?;
-    let Names {
-        members,
-        from_command_line,
-    } = loaded.members()?;
-    let built = build(Request {
-        rule,
-        product_name,
-        candidate_id,
-        members,
-        from_command_line,
-        meta,
-    })?;
-    built.warnings.iter().for_each(|w| warn(w));
-    writer::write(&output, &built.association)?;
+    let Names { members, warnings } = loaded.members()?;
+    warnings.iter().for_each(warn);
+    let inputs = members.iter().map(|m| Path::new(m.expname));
+    output::refuse_inputs(&output, inputs.chain(lists.iter().map(|p| p.as_path())))?;
+    let built = build(options, members)?;
+    built.warnings.iter().for_each(warn);
+    stop_cleanly_on_signals();
+    output::write(&output, &Json(&built.association))?;
     Ok(())
 }
 
-fn warn(message: &dyn std::fmt::Display) {
-    eprintln!("asn-from-list: warning: {message}");
+fn warn(warning: &Warning) {
+    match cli::warning_hint(warning) {
+        Some(hint) => say("warning", &format_args!("{warning}; {hint}")),
+        None => say("warning", warning),
+    }
+}
+
+/// Prints `asn-from-list: KIND: MESSAGE` on standard error, with control characters escaped
+/// so that a file name cannot drive the terminal. A standard error that cannot be written
+/// loses the message and nothing else.
+fn say(kind: &str, message: &dyn Display) {
+    let text = escape_controls(&message.to_string());
+    let _ = writeln!(io::stderr(), "asn-from-list: {kind}: {text}");
+}
+
+/// `\x1b` for ESC and the like: every control character written so that it shows and does
+/// nothing, as fd's `sanitize` does for names it prints.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Prints clap's own message: help and version on standard output (a failure to write them is
+/// an error, exit 1), usage errors on standard error (exit 2).
+fn clap_message(e: &clap::Error) -> ExitCode {
+    let styled = e.render();
+    if e.use_stderr() {
+        let mut err = io::stderr();
+        let _ = if err.is_terminal() {
+            write!(err, "{}", styled.ansi())
+        } else {
+            write!(err, "{styled}")
+        };
+        return ExitCode::from(2);
+    }
+    let printed = stdout().and_then(|out| {
+        let mut out = out.lock();
+        if out.is_terminal() {
+            write!(out, "{}", styled.ansi())?;
+        } else {
+            write!(out, "{styled}")?;
+        }
+        out.flush().map_err(anyhow::Error::from)
+    });
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            say(
+                "error",
+                &format_args!("cannot write to standard output: {err:#}"),
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Standard output, unless the program was started with it closed (`>&-`): the Rust runtime
+/// then puts `/dev/null` in its place, where everything written would vanish unreported.
+fn stdout() -> anyhow::Result<io::Stdout> {
+    if STDOUT_WAS_CLOSED.load(Ordering::Relaxed) {
+        bail!("standard output is closed; redirect it to a file or a pipe");
+    }
+    Ok(io::stdout())
+}
+
+static STDOUT_WAS_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Runs before `main` and before the Rust runtime fills closed standard streams with
+/// `/dev/null`, which is the one moment a closed standard output can be told from an open one.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = {
+    extern "C" fn note_closed_stdout() {
+        let closed = rustix::io::fcntl_getfd(rustix::stdio::stdout()).is_err();
+        STDOUT_WAS_CLOSED.store(closed, Ordering::Relaxed);
+    }
+    note_closed_stdout
+};
+
+/// On SIGINT, SIGTERM or SIGHUP: remove any temporary file, let a rename or in-place write
+/// under way finish, and exit with 128 + the signal's number, as shells report it.
+fn stop_cleanly_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        // Without a handler a signal still stops the run; an unnamed temporary file then
+        // vanishes with it, and only a named one (on file systems without them) stays.
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let _held = output::abandon_writes();
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 /// A reader that closed standard output early (`| head`) is not an error: stop quietly.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         let io = match cause.downcast_ref::<Error>() {
-            Some(Error::WriteStdout(source)) => Some(source),
+            Some(Error::WriteStdout(source) | Error::Write { source, .. }) => Some(source),
             _ => cause.downcast_ref::<io::Error>(),
         };
         io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape_controls("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(
+            escape_controls("line\nbreak\ttab"),
+            "line\\x0abreak\\x09tab"
+        );
+        assert_eq!(escape_controls("\u{9b}é日本"), "\\u{9b}é日本");
+    }
 }

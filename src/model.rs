@@ -2,7 +2,7 @@
 //!
 //! Field order is key order: serializing these types with any serde serializer gives the keys
 //! in the order the reference writes them. The reference-compatible text itself (indentation,
-//! escaping) is the job of [`crate::writer`].
+//! escaping) is the job of [`crate::json`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -75,18 +75,30 @@ impl<'a> ExpType<'a> {
         }
     }
 
+    /// Every member type the pipeline reads: science, the attached types, and those only the
+    /// pipeline's own generator writes (`calwebb_spec2` reads `selfcal` and
+    /// `target_acquisition`).
+    pub const KNOWN: [&'static str; 9] = [
+        "science",
+        "background",
+        "imprint",
+        "psf",
+        "sourcecat",
+        "segmap",
+        "direct_image",
+        "selfcal",
+        "target_acquisition",
+    ];
+
     /// Where members of this type stand in a product: science first, then the documented
     /// types in [`ExpType::ATTACHED`] order, then any other type.
-    pub(crate) fn rank(&self) -> u8 {
+    pub(crate) fn rank(&self) -> usize {
         match self {
             ExpType::Science => 0,
-            ExpType::Background => 1,
-            ExpType::Imprint => 2,
-            ExpType::Psf => 3,
-            ExpType::Sourcecat => 4,
-            ExpType::Segmap => 5,
-            ExpType::DirectImage => 6,
-            ExpType::Other(_) => 7,
+            other => ExpType::ATTACHED
+                .iter()
+                .position(|t| t == other)
+                .map_or(ExpType::ATTACHED.len() + 1, |i| i + 1),
         }
     }
 }
@@ -162,6 +174,19 @@ impl MetaKey {
         MetaKey::AsnPool,
     ];
 
+    /// The keys a caller may set: all but `asn_rule`, which is the rule's name.
+    pub const SETTABLE: [MetaKey; 9] = [
+        MetaKey::AsnType,
+        MetaKey::VersionId,
+        MetaKey::CodeVersion,
+        MetaKey::DegradedStatus,
+        MetaKey::Program,
+        MetaKey::Constraints,
+        MetaKey::AsnId,
+        MetaKey::Target,
+        MetaKey::AsnPool,
+    ];
+
     /// The key as written in the file.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -190,7 +215,7 @@ impl std::str::FromStr for MetaKey {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         MetaKey::from_name(name).ok_or_else(|| crate::Error::UnknownMetaKey {
             key: name.to_string(),
-            closest: crate::rules::closest(name, MetaKey::ALL.map(MetaKey::as_str)),
+            closest: crate::suggest::closest(name, MetaKey::ALL.map(MetaKey::as_str)),
         })
     }
 }

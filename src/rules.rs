@@ -107,7 +107,7 @@ impl Rule {
             .copied()
             .ok_or_else(|| Error::UnknownRule {
                 name: name.to_string(),
-                closest: closest(name, RULES.iter().map(|r| r.name)),
+                closest: crate::suggest::closest(name, RULES.iter().map(|r| r.name)),
             })
     }
 }
@@ -202,41 +202,6 @@ static RULES: &[Rule] = &[
     rule("Association", Stage::Bare, Needs::Nothing),
 ];
 
-/// The candidates nearest to `word`, for a "did you mean" hint: those within a few edits, the
-/// nearest first, at most three.
-pub(crate) fn closest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Vec<&'c str> {
-    let limit = (word.chars().count() / 3).max(2);
-    let lower = word.to_lowercase();
-    let mut near: Vec<(usize, &str)> = candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
-        .collect();
-    near.sort();
-    near.into_iter().take(3).map(|(_, c)| c).collect()
-}
-
-/// The Levenshtein distance between two strings, counted in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,13 +249,6 @@ mod tests {
             panic!("expected an unknown rule")
         };
         assert_eq!(closest.first(), Some(&"DMS_Level3_Base"));
-    }
-
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 
     #[test]

@@ -156,7 +156,8 @@ fn stage2_warns_that_it_ignores_the_product_name() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "warning: --product-name is ignored",
+            "warning: the product name is ignored: Stage 2 products are named after their \
+             exposures; drop --product-name",
         ));
 }
 
@@ -326,7 +327,8 @@ fn stage2_attaches_every_typed_member_to_every_product_in_type_order() {
 fn a_type_of_the_other_stage_names_the_stage_it_belongs_to() {
     let dir = tmp();
     fails(&dir, 1, "-r DMSLevel2bBase a --psf r").stderr(predicate::str::contains(
-        "--psf: psf members belong to Stage 3",
+        "'r': psf members belong to Stage 3, and DMSLevel2bBase makes a Stage 2 association; \
+         drop --psf, or choose a Stage 3 rule with -r",
     ));
     fails(&dir, 1, "--product-name p a --sourcecat c").stderr(predicate::str::contains(
         "sourcecat members belong to Stage 2",

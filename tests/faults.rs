@@ -91,7 +91,7 @@ fn an_output_path_that_is_a_directory_is_an_error() {
         .args(["-o", "sub", "--product-name", "p", "a"])
         .assert()
         .code(1)
-        .stderr("asn-from-list: error: 'sub' is a directory; give a file path to -o\n");
+        .stderr("asn-from-list: error: 'sub' is a directory, not a file; give -o a file path\n");
     assert_eq!(entries(&dir.path().join("sub")), Vec::<String>::new());
 }
 

@@ -1,7 +1,7 @@
 //! Property tests of the writer over arbitrary Unicode product and file names: the text parses
 //! back to the same strings, and every string is escaped by the reference's rules.
 
-use asn_from_list::{build, writer, Body, ExpType, Member, Request, Rule};
+use asn_from_list::{build, json, Body, ExpType, Member, Options, Rule};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn strings_are_escaped_like_python(s in tricky_string()) {
-        prop_assert_eq!(writer::to_string(&s).unwrap(), python_dumps(&s));
+        prop_assert_eq!(json::to_string(&s).unwrap(), python_dumps(&s));
     }
 
     #[test]
@@ -69,12 +69,9 @@ proptest! {
     ) {
         let mut members: Vec<Member> = names.iter().map(|n| Member::science(n)).collect();
         members.push(Member { expname: &psf, exptype: ExpType::Psf });
-        let request = Request {
-            product_name: Some(product.clone()),
-            ..Request::new(Rule::find("DMS_Level3_Base").unwrap(), members)
-        };
-        let built = build(request).unwrap();
-        let text = writer::to_string(&built.association).unwrap();
+        let options = Options::new(Rule::find("DMS_Level3_Base").unwrap()).product_name(&product);
+        let built = build(options, members).unwrap();
+        let text = json::to_string(&built.association).unwrap();
         prop_assert!(text.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)));
         let value: Value = serde_json::from_str(&text).unwrap();
         let product_json = &value["products"][0];
@@ -94,9 +91,9 @@ proptest! {
         names in proptest::collection::vec(tricky_string(), 1..6),
     ) {
         let members: Vec<Member> = names.iter().map(|n| Member::science(n)).collect();
-        let built = build(Request::new(Rule::find("DMSLevel2bBase").unwrap(), members)).unwrap();
+        let built = build(Options::new(Rule::find("DMSLevel2bBase").unwrap()), members).unwrap();
         let Body::Products(products) = &built.association.body else { unreachable!() };
-        let text = writer::to_string(&built.association).unwrap();
+        let text = json::to_string(&built.association).unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
         let parsed = value["products"].as_array().unwrap();
         prop_assert_eq!(parsed.len(), names.len());

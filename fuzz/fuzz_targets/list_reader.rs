@@ -6,14 +6,12 @@
 #![no_main]
 
 use asn_from_list::input::Sources;
-use asn_from_list::{build, writer, Request, Rule};
+use asn_from_list::{build, json, Options, OtherStageTypes, Rule};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let sources = Sources {
-        lists: vec!["-".into()],
-        ..Sources::default()
-    };
+    let mut sources = Sources::default();
+    sources.lists = vec!["-".into()];
     let Ok(loaded) = sources.load(&mut &data[..]) else {
         return;
     };
@@ -22,19 +20,17 @@ fuzz_target!(|data: &[u8]| {
     };
     for member in &names.members {
         assert!(!member.expname.is_empty());
-        assert!(!member.expname.contains('\n'));
+        assert!(!member.expname.contains(['\n', '\r', '\0']));
         assert!(!member.expname.starts_with('#'));
     }
     let expected: Vec<String> = names.members.iter().map(|m| m.expname.to_string()).collect();
-    let request = Request {
-        product_name: Some("p".into()),
-        from_command_line: names.from_command_line,
-        ..Request::new(Rule::find("DMS_Level3_Base").unwrap(), names.members)
-    };
-    let Ok(built) = build(request) else {
+    let options = Options::new(Rule::find("DMS_Level3_Base").unwrap())
+        .product_name("p")
+        .other_stage_types(OtherStageTypes::Warn);
+    let Ok(built) = build(options, names.members) else {
         return; // no science member
     };
-    let text = writer::to_string(&built.association).unwrap();
+    let text = json::to_string(&built.association).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut written: Vec<String> = value["products"][0]["members"]
         .as_array()

@@ -1,0 +1,595 @@
+//! Where an association goes, and every rule about writing it there: standard output, a special
+//! file written through, or a regular file replaced durably with its owner, mode, ACLs and
+//! extended attributes kept, or written in place where replacing it could not keep them.
+//!
+//! The text itself comes from a [`Render`] (the JSON or YAML writer); this module never
+//! looks inside it.
+
+use std::ffi::OsStr;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid, XattrFlags, CWD};
+use rustix::io::Errno;
+
+use crate::error::Error;
+
+/// Where an association goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Standard output, followed by one newline.
+    Stdout,
+    /// A file path, with no newline after the text.
+    File(PathBuf),
+}
+
+impl Output {
+    /// `-` is standard output; anything else is a file path, read as Python's `pathlib` reads
+    /// it, as the reference does: `out.json/`, `out.json/.` and `out.json//` all name
+    /// `out.json`, and `a//b` names `a/b`.
+    pub fn from_arg(arg: impl Into<PathBuf>) -> Self {
+        let path = arg.into();
+        if path.as_os_str() == "-" {
+            Output::Stdout
+        } else {
+            Output::File(path.components().collect())
+        }
+    }
+}
+
+/// Text that can be written more than once: to a temporary file first, and again in place when
+/// replacing the file could not keep what it had.
+pub trait Render {
+    /// Writes the text to `out`.
+    ///
+    /// # Errors
+    ///
+    /// Any error of `out`.
+    fn render(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// A buffer large enough that writing a million members takes few system calls.
+const BUFFER: usize = 1 << 20;
+
+/// Writes `text` to `output`.
+///
+/// - Standard output gets the text and a newline.
+/// - A path that exists and is no regular file (a device, a FIFO, `/dev/stdout`, `/dev/fd/N`, a
+///   process substitution) is opened and written through, as `open(path, "w")` would.
+/// - A regular file, or a new one, is written to an unnamed temporary file in its folder (a
+///   named one where the file system has none), flushed to disk, given the old file's owner,
+///   group, mode, ACLs and extended attributes, and renamed over it; the folder is then flushed.
+///   A symbolic link is written through to its target and stays a link.
+/// - Where that cannot keep what the old file had (hard links, a bind mount, a folder the user
+///   may not write, another user's file in a sticky folder, metadata that cannot be carried),
+///   the file is rewritten in place, from text rendered before the first byte is written.
+///
+/// # Errors
+///
+/// [`Error::WriteStdout`], [`Error::OutputIsDirectory`], [`Error::OutputDirMissing`],
+/// [`Error::OutputIsFits`], [`Error::ProtectedSymlink`], or [`Error::Write`] with the I/O
+/// error. On any error an existing regular file is as it was and no temporary file is left.
+pub fn write(output: &Output, text: &dyn Render) -> Result<(), Error> {
+    match output {
+        Output::Stdout => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::with_capacity(BUFFER, stdout.lock());
+            text.render(&mut out)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush())
+                .map_err(Error::WriteStdout)
+        }
+        Output::File(path) => write_file(path, text),
+    }
+}
+
+/// Refuses an output path that names one of the inputs: an exposure, or a list of names.
+///
+/// Names are compared as written (after `pathlib`'s normalisation) and, when the output exists,
+/// by the file they lead to, so a link or another spelling of an input is caught too. Only
+/// inputs with the output's file name (or its link target's) are looked at, so a list of a
+/// million names costs one comparison each.
+///
+/// # Errors
+///
+/// [`Error::OutputIsInput`] naming the input.
+pub fn refuse_inputs<'a>(
+    output: &Output,
+    inputs: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), Error> {
+    let Output::File(path) = output else {
+        return Ok(());
+    };
+    let existing = fs::metadata(path).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        // Devices and FIFOs are written through: naming one twice destroys nothing.
+        return Ok(());
+    }
+    let resolved = follow_links(path).unwrap_or_else(|_| path.clone());
+    let names: Vec<&OsStr> = [path.file_name(), resolved.file_name()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for input in inputs {
+        let bytes = input.as_os_str().as_bytes();
+        if !names.iter().any(|name| bytes.ends_with(name.as_bytes())) {
+            continue;
+        }
+        let same_name = input.components().eq(path.components());
+        let same_file = existing.as_ref().is_some_and(|out| {
+            fs::metadata(input).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
+        });
+        if same_name || same_file {
+            return Err(Error::OutputIsInput {
+                output: path.clone(),
+                input: input.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &dyn Render) -> Result<(), Error> {
+    let fail = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.as_os_str().is_empty() {
+        return Err(fail(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the output path is empty",
+        )));
+    }
+    let resolved = follow_links(path)?;
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::OutputIsDirectory(path.to_path_buf())),
+        Ok(meta) if !meta.is_file() => write_through(path, text).map_err(fail),
+        Ok(meta) => {
+            refuse_fits(path)?;
+            // A rename needs no permission to write the file it replaces. Opening it for
+            // writing (without truncating it) refuses a file the user may not write, as the
+            // reference's own open() would, and is the handle an in-place write uses.
+            let file = OpenOptions::new().write(true).open(path).map_err(fail)?;
+            let replaceable = meta.nlink() == 1
+                && fs::metadata(&resolved)
+                    .is_ok_and(|r| r.dev() == meta.dev() && r.ino() == meta.ino());
+            if replaceable {
+                match replace(&resolved, Some((&file, &meta)), text) {
+                    Ok(Replaced::Done) => return Ok(()),
+                    Ok(Replaced::KeepsLess) => {}
+                    Err(e) => return Err(e.into_error(path)),
+                }
+            }
+            write_in_place(file, text).map_err(fail)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match replace(&resolved, None, text) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.into_error(path)),
+        },
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// Opens a special file and writes straight into it, as `open(path, "w")` does: nothing is
+/// renamed over it and nothing opens it before this one write.
+fn write_through(path: &Path, text: &dyn Render) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).truncate(true).open(path)?;
+    let mut out = BufWriter::with_capacity(BUFFER, file);
+    text.render(&mut out)?;
+    out.flush()
+}
+
+/// A file that starts as FITS data does (`SIMPLE  =`) is an exposure, never an association:
+/// most likely the value of `-o` was forgotten and the exposure's name took its place.
+fn refuse_fits(path: &Path) -> Result<(), Error> {
+    const FITS: &[u8] = b"SIMPLE  =";
+    let mut head = [0u8; FITS.len()];
+    let is_fits = File::open(path)
+        .and_then(|mut file| file.read_exact(&mut head))
+        .is_ok_and(|()| head == FITS);
+    if is_fits {
+        return Err(Error::OutputIsFits(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Follows `path` through any symbolic links to the file they name, which need not exist, as
+/// the kernel would, including its `fs.protected_symlinks` rule: a link in a sticky
+/// world-writable folder is followed only when the caller or the folder's owner owns it.
+/// A link whose target cannot be followed in user space (`/proc/self/fd/1` reads as
+/// `pipe:[123]`) ends the walk; the caller then finds the path and the walk's end differ.
+fn follow_links(path: &Path) -> Result<PathBuf, Error> {
+    let mut current = path.to_path_buf();
+    // Linux gives up after 40 links; so do we.
+    for _ in 0..40 {
+        let meta = match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => meta,
+            _ => return Ok(current),
+        };
+        let parent = match current.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if let Ok(dir) = fs::metadata(&parent) {
+            let sticky_and_open = dir.mode() & 0o1002 == 0o1002;
+            let caller = rustix::process::geteuid().as_raw();
+            if sticky_and_open && meta.uid() != caller && meta.uid() != dir.uid() {
+                return Err(Error::ProtectedSymlink {
+                    link: current,
+                    owner: meta.uid(),
+                });
+            }
+        }
+        let link = fs::read_link(&current).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        current = if link.is_relative() {
+            parent.join(link)
+        } else {
+            link
+        };
+    }
+    Err(Error::Write {
+        path: path.to_path_buf(),
+        source: io::Error::from_raw_os_error(Errno::LOOP.raw_os_error()),
+    })
+}
+
+/// How a replacement ended, when it did not fail.
+enum Replaced {
+    /// The new file is in place, durably, with the old one's metadata.
+    Done,
+    /// Replacing would lose something the old file had: write it in place instead.
+    KeepsLess,
+}
+
+/// Why a replacement failed, before it is given the path the user named.
+enum ReplaceError {
+    DirMissing(PathBuf),
+    Io(io::Error),
+}
+
+impl ReplaceError {
+    fn into_error(self, path: &Path) -> Error {
+        match self {
+            ReplaceError::DirMissing(dir) => Error::OutputDirMissing {
+                path: path.to_path_buf(),
+                dir,
+            },
+            ReplaceError::Io(source) => Error::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
+impl From<io::Error> for ReplaceError {
+    fn from(e: io::Error) -> Self {
+        ReplaceError::Io(e)
+    }
+}
+
+/// Writes `text` to a new file beside `target` and renames it over `target`, carrying over
+/// what `existing` (the old file and its metadata) had.
+fn replace(
+    target: &Path,
+    existing: Option<(&File, &Metadata)>,
+    text: &dyn Render,
+) -> Result<Replaced, ReplaceError> {
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let folder = match File::open(&dir) {
+        Ok(folder) if folder.metadata().is_ok_and(|m| m.is_dir()) => folder,
+        Ok(_) => return Err(ReplaceError::DirMissing(dir)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Err(ReplaceError::DirMissing(dir))
+        }
+        Err(_) if existing.is_some() => return Ok(Replaced::KeepsLess),
+        Err(e) => return Err(e.into()),
+    };
+    let temp = match Temp::create(&dir) {
+        Ok(temp) => temp,
+        // A folder the user may not write, holding a file the user may.
+        Err(e) if existing.is_some() && is_refusal(&e) => return Ok(Replaced::KeepsLess),
+        Err(e) => return Err(e.into()),
+    };
+    {
+        let mut out = BufWriter::with_capacity(BUFFER, temp.file());
+        text.render(&mut out)?;
+        out.flush()?;
+    }
+    if let Some((old, meta)) = existing {
+        if keep_metadata(temp.file(), old, meta).is_err() {
+            return Ok(Replaced::KeepsLess);
+        }
+    }
+    temp.file().sync_all()?;
+    match temp.persist(target) {
+        Ok(()) => {}
+        // A bind-mounted file (EBUSY), another user's file in a sticky folder (EPERM).
+        Err(e)
+            if existing.is_some()
+                && (is_refusal(&e) || e.raw_os_error() == Some(Errno::BUSY.raw_os_error())) =>
+        {
+            return Ok(Replaced::KeepsLess)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match folder.sync_all() {
+        // Some file systems cannot flush a folder; the rename is as durable as they make it.
+        Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(Replaced::Done),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(Replaced::Done),
+    }
+}
+
+fn is_refusal(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied
+        || e.raw_os_error() == Some(Errno::PERM.raw_os_error())
+}
+
+/// Gives `new` the owner, group, extended attributes (ACLs among them) and mode of `old`.
+/// Owner first, because a change of owner clears the set-user-ID bit; mode last, because it
+/// also sets the ACL mask, to what it was.
+fn keep_metadata(new: &File, old: &File, meta: &Metadata) -> io::Result<()> {
+    let now = new.metadata()?;
+    if now.uid() != meta.uid() || now.gid() != meta.gid() {
+        rustix::fs::fchown(
+            new,
+            Some(Uid::from_raw(meta.uid())),
+            Some(Gid::from_raw(meta.gid())),
+        )?;
+    }
+    let wanted = xattr_names(old)?;
+    for name in xattr_names(new)? {
+        if !wanted.contains(&name) {
+            rustix::fs::fremovexattr(new, name.as_slice())?;
+        }
+    }
+    for name in &wanted {
+        let size = rustix::fs::fgetxattr_query(old, name.as_slice())?;
+        let mut value = vec![0u8; size];
+        let len = rustix::fs::fgetxattr(old, name.as_slice(), &mut value[..])?;
+        rustix::fs::fsetxattr(new, name.as_slice(), &value[..len], XattrFlags::empty())?;
+    }
+    rustix::fs::fchmod(new, Mode::from_raw_mode(meta.mode() & 0o7777))?;
+    Ok(())
+}
+
+/// The names of a file's extended attributes; none where the file system has none.
+fn xattr_names(file: &File) -> io::Result<Vec<Vec<u8>>> {
+    let size = match rustix::fs::flistxattr_query(file) {
+        Ok(size) => size,
+        Err(Errno::NOTSUP) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut list = vec![0u8; size];
+    let len = rustix::fs::flistxattr(file, &mut list[..])?;
+    Ok(list[..len]
+        .split(|&b| b == 0)
+        .filter(|name| !name.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+/// Rewrites `file` in place: the text is rendered first, so that every error comes before the
+/// first byte, then the file is truncated, written and flushed to disk, with signals held off.
+fn write_in_place(mut file: File, text: &dyn Render) -> io::Result<()> {
+    let mut rendered = Vec::new();
+    text.render(&mut rendered)?;
+    let _critical = pending();
+    file.set_len(0)?;
+    file.write_all(&rendered)?;
+    file.sync_all()
+}
+
+/// The new file, before it takes the target's name.
+enum Temp {
+    /// An unnamed file (`O_TMPFILE`): a run killed before it is linked leaves nothing.
+    Unnamed { file: File, dir: PathBuf },
+    /// A named file, for file systems without unnamed ones; removed on drop or on a signal.
+    Named(Named),
+}
+
+/// Temporary names are short, so that a 255-byte output name still leaves room.
+const TEMP_PREFIX: &str = ".asn-from-list.";
+
+impl Temp {
+    /// An unnamed file in `dir` where its file system has them, a named one otherwise.
+    fn create(dir: &Path) -> io::Result<Temp> {
+        // A new output gets the permissions any new file gets (0666 less the umask), not the
+        // 0600 of a private temporary file.
+        let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+        match rustix::fs::openat(CWD, dir, flags, Mode::from_raw_mode(0o666)) {
+            Ok(fd) => Ok(Temp::Unnamed {
+                file: File::from(fd),
+                dir: dir.to_path_buf(),
+            }),
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Temp::named(dir),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn named(dir: &Path) -> io::Result<Temp> {
+        let mut pending = pending();
+        let file = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o666))
+            .tempfile_in(dir)?;
+        pending.push(file.path().to_path_buf());
+        Ok(Temp::Named(Named(Some(file))))
+    }
+
+    fn file(&self) -> &File {
+        match self {
+            Temp::Unnamed { file, .. } => file,
+            Temp::Named(Named(Some(named))) => named.as_file(),
+            Temp::Named(Named(None)) => {
+                unreachable!("a named temporary file is taken only to persist it")
+            }
+        }
+    }
+
+    /// Gives the file `target`'s name, replacing what was there, with signals held off.
+    fn persist(self, target: &Path) -> io::Result<()> {
+        let mut pending = pending();
+        match self {
+            Temp::Unnamed { file, dir } => {
+                // linkat() cannot replace a name: link under a temporary name, then rename.
+                let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+                let mut attempt = 0u32;
+                let name = loop {
+                    let name =
+                        dir.join(format!("{TEMP_PREFIX}{}.{attempt}.tmp", std::process::id()));
+                    match rustix::fs::linkat(
+                        CWD,
+                        proc_path.as_str(),
+                        CWD,
+                        &name,
+                        AtFlags::SYMLINK_FOLLOW,
+                    ) {
+                        Ok(()) => break name,
+                        Err(Errno::EXIST) => attempt += 1,
+                        Err(e) => return Err(e.into()),
+                    }
+                };
+                let renamed = fs::rename(&name, target);
+                if renamed.is_err() {
+                    let _ = fs::remove_file(&name);
+                }
+                renamed
+            }
+            Temp::Named(mut named) => {
+                let Some(file) = named.0.take() else {
+                    unreachable!("a named temporary file is persisted once")
+                };
+                let temp_path = file.path().to_path_buf();
+                // On failure the file is dropped, and so removed.
+                let persisted = file.persist(target).map(drop).map_err(|e| e.error);
+                pending.retain(|p| *p != temp_path);
+                persisted
+            }
+        }
+    }
+}
+
+/// A named temporary file, listed in [`PENDING`] while it exists.
+struct Named(Option<tempfile::NamedTempFile>);
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        if let Some(file) = &self.0 {
+            let path = file.path().to_path_buf();
+            pending().retain(|p| *p != path);
+        }
+    }
+}
+
+/// Named temporary files that a signal must remove. The lock is also held while a file is
+/// renamed into place or rewritten in place, so a signal waits for that to finish.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// For a front end that is stopping on a signal: removes every temporary file a write has
+/// made and not yet renamed, and returns a guard that holds off any further rename or
+/// in-place write for as long as it lives. Call it from a signal-handling thread, then exit.
+pub fn abandon_writes() -> impl Drop {
+    let mut pending = pending();
+    for path in pending.drain(..) {
+        // Nothing more can be done about a failure here: the process is stopping.
+        let _ = fs::remove_file(path);
+    }
+    pending
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Text(&'static str);
+
+    impl Render for Text {
+        fn render(&self, out: &mut dyn Write) -> io::Result<()> {
+            out.write_all(self.0.as_bytes())
+        }
+    }
+
+    struct Failing;
+
+    impl Render for Failing {
+        fn render(&self, out: &mut dyn Write) -> io::Result<()> {
+            out.write_all(b"partial")?;
+            Err(io::Error::other("disk on fire"))
+        }
+    }
+
+    fn entries(dir: &Path) -> usize {
+        fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn a_file_is_replaced_and_no_temporary_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        fs::write(&path, "old").unwrap();
+        write(&Output::File(path.clone()), &Text("new")).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(entries(dir.path()), 1);
+    }
+
+    #[test]
+    fn a_failed_render_keeps_the_old_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        fs::write(&path, "old").unwrap();
+        let err = write(&Output::File(path.clone()), &Failing).unwrap_err();
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk on fire"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(entries(dir.path()), 1);
+    }
+
+    #[test]
+    fn the_named_fallback_leaves_no_temporary_either() {
+        let dir = tempfile::tempdir().unwrap();
+        let temp = Temp::named(dir.path()).unwrap();
+        assert_eq!(pending().len(), 1);
+        (&mut temp.file()).write_all(b"x").unwrap();
+        temp.persist(&dir.path().join("out.json")).unwrap();
+        assert_eq!(entries(dir.path()), 1);
+        assert!(pending().is_empty());
+        drop(Temp::named(dir.path()).unwrap());
+        assert_eq!(entries(dir.path()), 1);
+        assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn dash_is_standard_output_and_paths_are_read_as_pathlib_reads_them() {
+        assert_eq!(Output::from_arg("-"), Output::Stdout);
+        let file = |s: &str| Output::File(PathBuf::from(s));
+        assert_eq!(Output::from_arg("./-"), file("./-"));
+        assert_eq!(Output::from_arg("out.json/"), file("out.json"));
+        assert_eq!(Output::from_arg("out.json/."), file("out.json"));
+        assert_eq!(Output::from_arg("out.json//"), file("out.json"));
+        assert_eq!(Output::from_arg("a//b/./c"), file("a/b/c"));
+        assert_eq!(Output::from_arg("/x/../y"), file("/x/../y"));
+    }
+}
