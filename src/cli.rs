@@ -46,8 +46,11 @@ Examples:
 pub struct Cli {
     /// Write the association to PATH ('-' for standard output)
     ///
-    /// The file is replaced atomically: it holds the old association or the whole new one,
-    /// never a part. On standard output the association is followed by a newline.
+    /// A regular file is replaced atomically and durably: it holds the old association or the
+    /// whole new one, never a part, even after a power cut, and keeps its owner, mode, ACLs and
+    /// extended attributes. Devices, FIFOs and /dev/stdout are written through. A file of FITS
+    /// data, or one of the inputs, is never overwritten. On standard output the association is
+    /// followed by a newline.
     #[arg(
         short = 'o',
         long,

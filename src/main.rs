@@ -59,6 +59,7 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
         sources,
         warnings,
     } = config;
+    stop_cleanly_on_signals();
     warnings.iter().for_each(|w| say("warning", w));
     if output == Output::Stdout {
         stdout()?;
@@ -71,7 +72,6 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
     output::refuse_inputs(&output, inputs.chain(lists.iter().map(|p| p.as_path())))?;
     let built = build(options, members)?;
     built.warnings.iter().for_each(warn);
-    stop_cleanly_on_signals();
     output::write(&output, &Json(&built.association))?;
     Ok(())
 }

@@ -524,6 +524,9 @@ pub fn abandon_writes() -> impl Drop {
 mod tests {
     use super::*;
 
+    /// The tests that look at [`PENDING`], one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     struct Text(&'static str);
 
     impl Render for Text {
@@ -569,6 +572,7 @@ mod tests {
 
     #[test]
     fn the_named_fallback_leaves_no_temporary_either() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let temp = Temp::named(dir.path()).unwrap();
         assert_eq!(pending().len(), 1);
@@ -578,6 +582,19 @@ mod tests {
         assert!(pending().is_empty());
         drop(Temp::named(dir.path()).unwrap());
         assert_eq!(entries(dir.path()), 1);
+        assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn abandoning_writes_removes_named_temporaries_and_holds_off_renames() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let dir = tempfile::tempdir().unwrap();
+        let temp = Temp::named(dir.path()).unwrap();
+        let held = abandon_writes();
+        assert_eq!(entries(dir.path()), 0);
+        assert!(PENDING.try_lock().is_err(), "the guard holds renames off");
+        drop(held);
+        drop(temp);
         assert!(pending().is_empty());
     }
 
