@@ -10,14 +10,11 @@ use asn_from_list::{build, json, ExpType, Member, Options, Rule};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let members = vec![
         Member::science("jw02345001001_03101_00001_nrs1_rate.fits"),
-        Member {
-            expname: "jw02345001001_03101_00002_nrs1_rate.fits",
-            exptype: ExpType::Background,
-        },
-        Member {
-            expname: "jw02345001001_03101_00003_nrs1_rate.fits",
-            exptype: ExpType::Imprint,
-        },
+        Member::new(
+            "jw02345001001_03101_00002_nrs1_rate.fits",
+            ExpType::Background,
+        ),
+        Member::new("jw02345001001_03101_00003_nrs1_rate.fits", ExpType::Imprint),
     ];
     let built = build(Options::new(Rule::find("Asn_Lv2Spec")?), members)?;
     for warning in &built.warnings {

@@ -1,9 +1,11 @@
 //! Builds an association from its members: Stage 2 (one product per science exposure),
 //! Stage 3 (one named product) or the bare rule's name list, and checks that it is valid.
 
+use std::ffi::OsString;
+
 use crate::error::{Error, Warning};
 use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
-use crate::rules::{Needs, Rule, Stage};
+use crate::rules::{BackgroundCandidates, Needs, Rule, Stage};
 
 /// The `code_version` this library writes: its own version.
 pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,7 +33,7 @@ pub enum OtherStageTypes {
 /// let options = Options::new(Rule::find("Asn_Lv3Image")?)
 ///     .product_name("mosaic")
 ///     .meta(MetaKey::AsnType, "image3");
-/// assert_eq!(options.product_name.as_deref(), Some("mosaic"));
+/// assert_eq!(options.product_name.as_deref(), Some("mosaic".as_ref()));
 /// # Ok::<(), asn_from_list::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -40,7 +42,7 @@ pub struct Options {
     /// The rule, which decides the stage.
     pub rule: Rule,
     /// The Stage 3 product name; Stage 2 and the bare rule ignore it, with a warning.
-    pub product_name: Option<String>,
+    pub product_name: Option<OsString>,
     /// The association candidate id, which Stage 2 checks and nothing writes.
     pub candidate_id: String,
     /// Meta keywords to set, in order.
@@ -63,7 +65,7 @@ impl Options {
     }
 
     /// Names the Stage 3 product.
-    pub fn product_name(mut self, name: impl Into<String>) -> Self {
+    pub fn product_name(mut self, name: impl Into<OsString>) -> Self {
         self.product_name = Some(name.into());
         self
     }
@@ -116,7 +118,7 @@ pub struct Built<'a> {
 /// let members = vec![Member::science("a_rate.fits"), Member::science("b_rate.fits")];
 /// let built = build(Options::new(Rule::find("DMSLevel2bBase")?), members)?;
 /// let Body::Products(products) = &built.association.body else { unreachable!() };
-/// let names: Vec<String> = products.iter().map(|p| p.name().to_string()).collect();
+/// let names: Vec<_> = products.iter().map(|p| p.name().to_owned()).collect();
 /// assert_eq!(names, ["a", "b"]);
 /// # Ok::<(), asn_from_list::Error>(())
 /// ```
@@ -171,7 +173,7 @@ pub fn build(options: Options, mut members: Vec<Member<'_>>) -> Result<Built<'_>
 
 fn body_for<'a>(
     rule: Rule,
-    product_name: Option<String>,
+    product_name: Option<OsString>,
     science: Vec<Member<'a>>,
     attached: Vec<Member<'a>>,
     candidate_id: &str,
@@ -179,7 +181,7 @@ fn body_for<'a>(
     match rule.stage() {
         Stage::Bare => Ok(Body::Names(science.iter().map(|m| m.expname).collect())),
         Stage::Two => {
-            check_candidate_id(candidate_id, &attached)?;
+            check_candidate_id(rule, candidate_id, &attached)?;
             Ok(Body::Products(Products {
                 naming: Naming::PerExposure,
                 science,
@@ -250,13 +252,13 @@ pub fn check_type(rule: Rule, member: &Member<'_>) -> Result<(), Error> {
     }
     if stage == Stage::Bare {
         return Err(Error::TypedMemberInBareRule {
-            expname: member.expname.to_string(),
+            expname: member.expname.to_string_lossy().into_owned(),
             exptype: exptype.to_string(),
         });
     }
     match Stage::of_type(exptype) {
         Some(belongs) => Err(Error::TypeNotInStage {
-            expname: member.expname.to_string(),
+            expname: member.expname.to_string_lossy().into_owned(),
             exptype: exptype.to_string(),
             belongs,
             rule: rule.name(),
@@ -267,21 +269,28 @@ pub fn check_type(rule: Rule, member: &Member<'_>) -> Result<(), Error> {
 }
 
 fn paths_warning(members: &[Member<'_>]) -> Option<Warning> {
-    let mut with_dir = members.iter().filter(|m| m.expname.contains('/'));
+    let mut with_dir = members
+        .iter()
+        .filter(|m| m.expname.as_encoded_bytes().contains(&b'/'));
     let first = with_dir.next()?;
     Some(Warning::PathsInNames {
         count: 1 + with_dir.count(),
-        first: first.expname.to_string(),
+        first: first.expname.to_string_lossy().into_owned(),
     })
 }
 
 /// Stage 2 checks the candidate id as the reference does: an observation candidate (`o...`) is
 /// always valid, a background candidate (`c...`) only with a background member.
-fn check_candidate_id(candidate_id: &str, attached: &[Member<'_>]) -> Result<(), Error> {
+fn check_candidate_id(
+    rule: Rule,
+    candidate_id: &str,
+    attached: &[Member<'_>],
+) -> Result<(), Error> {
     if candidate_id.starts_with('o') {
         Ok(())
     } else if candidate_id.starts_with('c') {
-        if attached.iter().any(|m| m.exptype == ExpType::Background) {
+        let needs_background = rule.background_candidates() == BackgroundCandidates::NeedBackground;
+        if !needs_background || attached.iter().any(|m| m.exptype == ExpType::Background) {
             Ok(())
         } else {
             Err(Error::BackgroundCandidate(candidate_id.to_string()))
@@ -343,10 +352,7 @@ mod tests {
     }
 
     fn typed<'a>(expname: &'a str, exptype: &'static str) -> Member<'a> {
-        Member {
-            expname,
-            exptype: ExpType::parse(exptype),
-        }
+        Member::new(expname, ExpType::parse(exptype))
     }
 
     fn stage3() -> Options {
@@ -371,7 +377,7 @@ mod tests {
         ];
         let built = build(stage3(), members).unwrap();
         let product = products(&built).iter().next().unwrap();
-        let names: Vec<&str> = product.members().map(|m| m.expname).collect();
+        let names: Vec<&std::ffi::OsStr> = product.members().map(|m| m.expname).collect();
         assert_eq!(
             names,
             ["a.fits", "b.fits", "bg1.fits", "bg2.fits", "ref.fits"]
@@ -430,6 +436,9 @@ mod tests {
         ));
         let with_background = vec![Member::science("a"), typed("bg", "background")];
         assert!(build(options("c1001"), with_background).is_ok());
+        let parallel = Options::new(rule("Asn_Lv2WFSSParallel")).candidate_id("c1000");
+        assert!(build(parallel.clone(), science()).is_ok());
+        assert!(build(parallel.candidate_id("x12"), science()).is_err());
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use asn_from_list::input::{Separator, Sources};
 use asn_from_list::{
-    builder, Error, ExpType, Member, MetaKey, Needs, Options, OtherStageTypes, Output, Rule, Stage,
-    Warning,
+    builder, Error, ExpType, Format, Member, MetaKey, Needs, Options, OtherStageTypes, Output,
+    Rule, Stage, Warning,
 };
 use clap::{CommandFactory, Parser, ValueEnum};
 
@@ -57,14 +57,14 @@ pub struct Cli {
         value_name = "PATH",
         required_unless_present_any = ["list_rules", "generate"]
     )]
-    output_file: Option<PathBuf>,
+    output_file: Option<OsString>,
 
     /// The name of the Stage 3 product
     ///
     /// Stage 3 rules need it. Stage 2 rules name each product after its exposure, and the bare
     /// Association rule writes no products: both ignore it, with a warning.
     #[arg(long, value_name = "NAME")]
-    product_name: Option<String>,
+    product_name: Option<OsString>,
 
     /// The rule to build the association with [default: DMS_Level3_Base]
     ///
@@ -76,10 +76,9 @@ pub struct Cli {
         long,
         value_name = "RULE",
         default_value = Rule::DEFAULT,
-        hide_default_value = true,
-        value_parser = Rule::find
+        hide_default_value = true
     )]
-    rule: Rule,
+    rule: String,
 
     /// The association candidate id [default: o999]
     ///
@@ -95,7 +94,10 @@ pub struct Cli {
     )]
     id: String,
 
-    /// Deprecated and ignored: the output is always JSON
+    /// The output format: json (the default) or yaml
+    ///
+    /// YAML is written as the reference writes it (PyYAML's yaml.dump: keys sorted, block
+    /// style). jwst deprecates it: the pipeline reads JSON associations.
     #[arg(short = 'f', long, value_name = "FMT")]
     format: Option<String>,
 
@@ -145,7 +147,7 @@ pub struct Cli {
     ///
     /// As `find -print0` writes them: each name is taken as it is, with no comments, types or
     /// line ends. Without it, a NUL byte in a list is an error.
-    #[arg(short = '0', long, help_heading = "Input")]
+    #[arg(long, help_heading = "Input")]
     null: bool,
 
     /// Take every name literally, never as a pattern
@@ -160,8 +162,8 @@ pub struct Cli {
     /// KEY is one of asn_type, asn_id, asn_pool, program, target, version_id, constraints,
     /// degraded_status and code_version. A keyword the rule writes keeps its place; another
     /// goes just before the products.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
-    meta: Vec<(MetaKey, String)>,
+    #[arg(long, value_name = "KEY=VALUE")]
+    meta: Vec<String>,
 
     /// List every rule with its stage and what it needs, then exit
     #[arg(long)]
@@ -209,10 +211,11 @@ pub enum Command {
 #[derive(Debug)]
 pub struct Config {
     pub output: Output,
+    pub format: Format,
     pub options: Options,
     pub sources: Sources,
     /// Warnings about the command line itself.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<&'static str>,
 }
 
 impl Cli {
@@ -235,12 +238,43 @@ impl Cli {
                 file.display()
             );
         }
+        // Values are checked here, not by clap, so that a repeated option's last value wins
+        // even when an earlier one is invalid, as in argparse.
+        let rule = Rule::find(&self.rule).map_err(|e| {
+            usage_error(format!(
+                "invalid value '{}' for '--rule <RULE>': {e}; --list-rules lists them all",
+                self.rule
+            ))
+        })?;
         let mut warnings = Vec::new();
-        if let Some(format) = &self.format {
-            warnings.push(format!(
-                "-f/--format is deprecated and ignored ('{format}'): the output is always JSON"
-            ));
-        }
+        let format = match &self.format {
+            None => Format::Json,
+            Some(name) => {
+                let format = name.parse().map_err(|_| {
+                    usage_error(format!(
+                        "invalid value '{name}' for '--format <FMT>': the formats are json and yaml"
+                    ))
+                })?;
+                warnings.push(match format {
+                    Format::Json => "-f/--format is deprecated upstream; JSON is the default",
+                    Format::Yaml => {
+                        "YAML associations are deprecated upstream: the pipeline reads JSON"
+                    }
+                });
+                format
+            }
+        };
+        let meta = self
+            .meta
+            .iter()
+            .map(|arg| {
+                parse_meta(arg).map_err(|e| {
+                    usage_error(format!(
+                        "invalid value '{arg}' for '--meta <KEY=VALUE>': {e}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let typed = [
             (ExpType::Background, self.background),
             (ExpType::Imprint, self.imprint),
@@ -252,14 +286,7 @@ impl Cli {
         // A type chosen by a flag must suit the rule; a list may hold any type, with a warning.
         for (exptype, names) in &typed {
             if let Some(name) = names.first() {
-                let name = name.to_string_lossy();
-                builder::check_type(
-                    self.rule,
-                    &Member {
-                        expname: &name,
-                        exptype: *exptype,
-                    },
-                )?;
+                builder::check_type(rule, &Member::new(name, *exptype))?;
             }
         }
         let science = self.files.into_iter().map(|name| (ExpType::Science, name));
@@ -270,11 +297,11 @@ impl Cli {
                     .flat_map(|(exptype, names)| names.into_iter().map(move |n| (exptype, n))),
             )
             .collect();
-        let mut options = Options::new(self.rule)
+        let mut options = Options::new(rule)
             .candidate_id(self.id)
             .other_stage_types(OtherStageTypes::Warn);
         options.product_name = self.product_name;
-        options.meta = self.meta;
+        options.meta = meta;
         let mut sources = Sources::default();
         sources.args = args;
         sources.lists = self.files_from;
@@ -287,11 +314,19 @@ impl Cli {
         Ok(Command::Build(Box::new(Config {
             // clap requires -o whenever it builds an association.
             output: Output::from_arg(self.output_file.unwrap_or_default()),
+            format,
             options,
             sources,
             warnings,
         })))
     }
+}
+
+/// A usage error (exit 2), as clap reports its own.
+fn usage_error(message: String) -> anyhow::Error {
+    Cli::command()
+        .error(clap::error::ErrorKind::InvalidValue, message)
+        .into()
 }
 
 /// The command line's own advice for a library warning.
@@ -407,8 +442,8 @@ mod tests {
             "f",
         ])
         .unwrap();
-        assert_eq!(cli.output_file, Some(PathBuf::from("b.json")));
-        assert_eq!(cli.rule.name(), "Asn_Lv3Image");
+        assert_eq!(cli.output_file, Some(OsString::from("b.json")));
+        assert_eq!(cli.rule, "Asn_Lv3Image");
     }
 
     #[test]

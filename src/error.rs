@@ -174,12 +174,6 @@ pub enum Error {
     #[error("standard input can be read only once as a list")]
     StdinTwice,
 
-    /// A file name that is not UTF-8, which JSON cannot hold.
-    #[error(
-        "'{0}': file name is not valid UTF-8, which an association cannot hold; rename the file"
-    )]
-    NameNotUtf8(String),
-
     /// A pattern that matches no file.
     #[error("'{0}': no file matches this pattern")]
     NoMatch(String),

@@ -44,7 +44,7 @@ pub const PATH_MAX: usize = 4096;
 /// The names, read and expanded: owns the text that [`Loaded::members`] borrows.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
-    args: Vec<(ExpType<'static>, String)>,
+    args: Vec<(ExpType<'static>, OsString)>,
     lists: Vec<(PathBuf, String)>,
     separator: Separator,
     warnings: Vec<Warning>,
@@ -64,19 +64,19 @@ impl Sources {
     ///
     /// # Errors
     ///
-    /// A name that is not UTF-8, a pattern that is invalid or matches nothing, and a list that
-    /// cannot be read, is not UTF-8, holds a NUL byte (in lines), an empty name (NUL-separated)
-    /// or a line longer than [`PATH_MAX`].
+    /// A pattern that is invalid or matches nothing, and a list that cannot be read, is not
+    /// UTF-8, holds a NUL byte (in lines), an empty name (NUL-separated) or a line longer than
+    /// [`PATH_MAX`].
     pub fn load(self, stdin: &mut dyn Read) -> Result<Loaded, Error> {
         let mut warnings = Vec::new();
         let mut args = Vec::with_capacity(self.args.len());
         for (exptype, arg) in self.args {
-            let arg = utf8_name(arg)?;
-            if self.glob && is_pattern(&arg) {
-                let names = expand(&arg, &mut warnings)?;
-                args.extend(names.into_iter().map(|name| (exptype, name)));
-            } else {
-                args.push((exptype, arg));
+            match arg.to_str() {
+                Some(pattern) if self.glob && is_pattern(pattern) => {
+                    let names = expand(pattern, &mut warnings)?;
+                    args.extend(names.into_iter().map(|name| (exptype, name)));
+                }
+                _ => args.push((exptype, arg)),
             }
         }
         let mut stdin_read = false;
@@ -132,10 +132,11 @@ impl Loaded {
             .map(|(_, text)| text.bytes().filter(|&b| b == end).count() + 1)
             .sum();
         let mut members = Vec::with_capacity(self.args.len() + lines);
-        members.extend(self.args.iter().map(|(exptype, name)| Member {
-            expname: name.as_str(),
-            exptype: *exptype,
-        }));
+        members.extend(
+            self.args
+                .iter()
+                .map(|(exptype, name)| Member::new(name, *exptype)),
+        );
         for (path, text) in &self.lists {
             let before = members.len();
             match self.separator {
@@ -235,11 +236,6 @@ fn line_of(bytes: &[u8], at: usize) -> usize {
     1 + before.iter().filter(|&&b| b == b'\n').count() + lone_cr
 }
 
-fn utf8_name(name: OsString) -> Result<String, Error> {
-    name.into_string()
-        .map_err(|name| Error::NameNotUtf8(name.to_string_lossy().into_owned()))
-}
-
 /// The list as text, less a UTF-8 byte-order mark, which editors on Windows put first.
 fn utf8_list(path: &Path, mut bytes: Vec<u8>) -> Result<String, Error> {
     if bytes.starts_with(b"\xef\xbb\xbf") {
@@ -260,7 +256,7 @@ fn is_pattern(arg: &str) -> bool {
 /// The paths matching `pattern`, in sorted order, as the shell would give them: `*` does not
 /// cross a `/` or match a leading dot, and a folder that cannot be read is skipped, with a
 /// warning.
-fn expand(pattern: &str, warnings: &mut Vec<Warning>) -> Result<Vec<String>, Error> {
+fn expand(pattern: &str, warnings: &mut Vec<Warning>) -> Result<Vec<OsString>, Error> {
     let options = MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
@@ -273,7 +269,7 @@ fn expand(pattern: &str, warnings: &mut Vec<Warning>) -> Result<Vec<String>, Err
     let mut names = Vec::new();
     for entry in paths {
         match entry {
-            Ok(path) => names.push(utf8_name(path.into_os_string())?),
+            Ok(path) => names.push(path.into_os_string()),
             Err(e) => warnings.push(Warning::UnreadableFolder {
                 pattern: pattern.to_string(),
                 path: e.path().to_path_buf(),
@@ -351,10 +347,7 @@ fn parse_lines<'a>(
             }
         };
         check_spaces(path, number, line, name, warnings);
-        out.push(Member {
-            expname: name,
-            exptype,
-        });
+        out.push(Member::new(name, exptype));
     }
     Ok(())
 }
@@ -406,7 +399,12 @@ mod tests {
         let members = names
             .members
             .iter()
-            .map(|m| (m.expname.to_string(), m.exptype.to_string()))
+            .map(|m| {
+                (
+                    m.expname.to_str().unwrap().to_string(),
+                    m.exptype.to_string(),
+                )
+            })
             .collect();
         Ok((members, names.warnings))
     }
@@ -519,12 +517,12 @@ mod tests {
     #[test]
     fn nul_separated_names_are_taken_literally() {
         let loaded = load(Separator::Nul, b"a b.fits\0#c\tpsf\0\nd\0").unwrap();
-        let names: Vec<&str> = loaded
+        let names: Vec<String> = loaded
             .members()
             .unwrap()
             .members
             .iter()
-            .map(|m| m.expname)
+            .map(|m| m.expname.to_str().unwrap().to_string())
             .collect();
         assert_eq!(names, ["a b.fits", "#c\tpsf", "\nd"]);
         let err = load(Separator::Nul, b"a\0\0b\0").unwrap_err();
@@ -585,7 +583,7 @@ mod tests {
         };
         let loaded = sources.load(&mut &b"a.fits\nb.fits\n"[..]).unwrap();
         let names = loaded.members().unwrap();
-        let expnames: Vec<&str> = names.members.iter().map(|m| m.expname).collect();
+        let expnames: Vec<&std::ffi::OsStr> = names.members.iter().map(|m| m.expname).collect();
         assert_eq!(expnames, ["z.fits", "r.fits", "a.fits", "b.fits"]);
     }
 

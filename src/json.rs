@@ -153,6 +153,41 @@ impl Formatter for PythonFormatter {
         writer.write_all(&fragment.as_bytes()[plain..])
     }
 
+    /// Bytes are a name that is not UTF-8 ([`crate::model::Name`]): written as the string
+    /// Python's `surrogateescape` makes of them, each byte outside a UTF-8 character as a lone
+    /// surrogate `\udcXX`.
+    fn write_byte_array<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        value: &[u8],
+    ) -> io::Result<()> {
+        writer.write_all(b"\"")?;
+        for chunk in value.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                match c {
+                    '"' => writer.write_all(b"\\\"")?,
+                    '\\' => writer.write_all(b"\\\\")?,
+                    '\n' => writer.write_all(b"\\n")?,
+                    '\r' => writer.write_all(b"\\r")?,
+                    '\t' => writer.write_all(b"\\t")?,
+                    '\u{8}' => writer.write_all(b"\\b")?,
+                    '\u{c}' => writer.write_all(b"\\f")?,
+                    ' '..='~' => writer.write_all(&[c as u8])?,
+                    _ => {
+                        let mut units = [0u16; 2];
+                        for unit in c.encode_utf16(&mut units) {
+                            write!(writer, "\\u{unit:04x}")?;
+                        }
+                    }
+                }
+            }
+            for byte in chunk.invalid() {
+                write!(writer, "\\udc{byte:02x}")?;
+            }
+        }
+        writer.write_all(b"\"")
+    }
+
     fn write_char_escape<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -200,6 +235,29 @@ mod tests {
         ];
         for (input, want) in table {
             assert_eq!(to_string(input).unwrap(), want, "{input:?}");
+        }
+    }
+
+    /// What the reference writes for names that are not UTF-8, and for the same text as UTF-8.
+    #[test]
+    fn bytes_are_written_as_pythons_surrogate_escapes() {
+        let bytes = |b: &[u8]| {
+            let mut out = Vec::new();
+            PythonFormatter::default()
+                .write_byte_array(&mut out, b)
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(bytes(b"a\xff_cal.fits"), r#""a\udcff_cal.fits""#);
+        assert_eq!(bytes(b"b\xe2\x82_rate"), r#""b\udce2\udc82_rate""#);
+        assert_eq!(bytes(b"\xed\xa0\x80"), r#""\udced\udca0\udc80""#);
+        for text in [
+            "plain",
+            "q\"b\\s\n\r\t\u{8}\u{c}",
+            "\u{1}\u{7f}",
+            "\u{e9}\u{1f600}",
+        ] {
+            assert_eq!(bytes(text.as_bytes()), to_string(text).unwrap(), "{text:?}");
         }
     }
 

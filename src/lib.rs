@@ -6,7 +6,8 @@
 //! - [`input`] turns arguments, patterns and list files into [`Member`]s;
 //! - [`build`] makes a Stage 2 (one product per exposure), Stage 3 (one named product) or bare
 //!   [`Association`] under a [`Rule`], and checks that it is valid;
-//! - [`json`] renders it as byte-for-byte the JSON text the reference writes;
+//! - [`json`] renders it as byte-for-byte the JSON text the reference writes, and [`yaml`] as
+//!   its YAML text;
 //! - [`output`] puts that text where it belongs without ever destroying anything.
 //!
 //! # Example
@@ -16,7 +17,7 @@
 //!
 //! let members = vec![
 //!     Member::science("jw01234001001_02101_00001_nrca1_cal.fits"),
-//!     Member { expname: "ref_cal.fits", exptype: ExpType::Psf },
+//!     Member::new("ref_cal.fits", ExpType::Psf),
 //! ];
 //! let options = Options::new(Rule::find("Asn_Lv3NRCCoron")?).product_name("coron_results");
 //! let built = build(options, members)?;
@@ -36,9 +37,34 @@ pub mod naming;
 pub mod output;
 pub mod rules;
 mod suggest;
+pub mod yaml;
 
 pub use builder::{build, Built, Options, OtherStageTypes};
 pub use error::{Error, Warning};
 pub use model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Product, Products};
 pub use output::Output;
-pub use rules::{Needs, Rule, Stage};
+pub use rules::{BackgroundCandidates, Needs, Rule, Stage};
+
+/// The text an association is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// JSON, as the reference writes it ([`json`]): what the pipeline reads.
+    #[default]
+    Json,
+    /// YAML, as the reference writes it ([`yaml`]); deprecated upstream.
+    Yaml,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "json" => Ok(Format::Json),
+            "yaml" => Ok(Format::Yaml),
+            _ => Err(format!(
+                "unknown format '{name}': the formats are json and yaml"
+            )),
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! that prints messages and picks the exit code (0 success, 1 failure, 2 usage, 128 + N on
 //! signal N).
 
+mod argv;
 mod cli;
 
 use std::fmt::Display;
@@ -12,19 +13,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context};
 use asn_from_list::input::Names;
-use asn_from_list::{build, json::Json, output, Error, Output, Warning};
-use clap::Parser;
+use asn_from_list::{build, json::Json, output, yaml::Yaml, Error, Format, Output, Warning};
+use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, Config};
 
 /// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut args = std::env::args_os();
+    let program = args.next().unwrap_or_default();
+    let args = argv::as_argparse_reads(&Cli::command(), args.collect());
+    let cli = match Cli::try_parse_from(std::iter::once(program).chain(args)) {
         Ok(cli) => cli,
         Err(e) => return clap_message(&e),
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.is::<clap::Error>() => {
+            clap_message(err.downcast_ref::<clap::Error>().expect("checked"))
+        }
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let hint = err
@@ -55,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn build_and_write(config: Config) -> anyhow::Result<()> {
     let Config {
         output,
+        format,
         options,
         sources,
         warnings,
@@ -72,7 +80,11 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
     output::refuse_inputs(&output, inputs.chain(lists.iter().map(|p| p.as_path())))?;
     let built = build(options, members)?;
     built.warnings.iter().for_each(warn);
-    output::write(&output, &Json(&built.association))?;
+    let association = &built.association;
+    match format {
+        Format::Json => output::write(&output, &Json(association))?,
+        Format::Yaml => output::write(&output, &Yaml(association))?,
+    }
     Ok(())
 }
 

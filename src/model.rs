@@ -5,7 +5,9 @@
 //! escaping) is the job of [`crate::json`].
 
 use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
@@ -116,20 +118,52 @@ impl Serialize for ExpType<'_> {
 }
 
 /// One member exposure: its file name, exactly as given, and its type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+///
+/// A name is any bytes a file name can hold. One that is not UTF-8 is written as the reference
+/// writes it: each byte that is not part of a UTF-8 character becomes a lone surrogate escape
+/// (`a\xff.fits` is `"a\udcff.fits"`), which the pipeline reads back to the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member<'a> {
     /// The exposure's file name, written verbatim.
-    pub expname: &'a str,
+    pub expname: &'a OsStr,
     /// What the exposure is to its product.
     pub exptype: ExpType<'a>,
 }
 
 impl<'a> Member<'a> {
-    /// A science member.
-    pub fn science(expname: &'a str) -> Self {
+    /// A member of type `exptype`.
+    pub fn new<S: AsRef<OsStr> + ?Sized>(expname: &'a S, exptype: ExpType<'a>) -> Self {
         Member {
-            expname,
-            exptype: ExpType::Science,
+            expname: expname.as_ref(),
+            exptype,
+        }
+    }
+
+    /// A science member.
+    pub fn science<S: AsRef<OsStr> + ?Sized>(expname: &'a S) -> Self {
+        Member::new(expname, ExpType::Science)
+    }
+}
+
+impl Serialize for Member<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut member = serializer.serialize_struct("Member", 2)?;
+        member.serialize_field("expname", &Name(self.expname))?;
+        member.serialize_field("exptype", &self.exptype)?;
+        member.end()
+    }
+}
+
+/// A file or product name for serde: a string when it is UTF-8, its bytes otherwise (which
+/// [`crate::json`] writes as the reference does).
+#[derive(Debug, Clone, Copy)]
+pub struct Name<'a>(pub &'a OsStr);
+
+impl Serialize for Name<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.to_str() {
+            Some(text) => serializer.serialize_str(text),
+            None => serializer.serialize_bytes(self.0.as_bytes()),
         }
     }
 }
@@ -270,7 +304,7 @@ impl<K: Into<Option<String>>> FromIterator<(MetaKey, K)> for Meta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Naming {
     /// Stage 3: one product with this name, holding every member.
-    One(String),
+    One(OsString),
     /// Stage 2: one product per science member, named after its exposure, each holding that
     /// science member and every attached member.
     PerExposure,
@@ -293,7 +327,7 @@ impl<'a> Products<'a> {
     /// The products, in the order they are written.
     pub fn iter(&self) -> impl Iterator<Item = Product<'_, 'a>> + '_ {
         let (named, per_exposure) = match &self.naming {
-            Naming::One(name) => (Some(name.as_str()), &[][..]),
+            Naming::One(name) => (Some(name.as_os_str()), &[][..]),
             Naming::PerExposure => (None, &self.science[..]),
         };
         let one = named.map(|name| Product {
@@ -326,14 +360,14 @@ impl<'a> Products<'a> {
 /// One product: its name and its members. Made on demand by [`Products::iter`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product<'p, 'a> {
-    name: Cow<'p, str>,
+    name: Cow<'p, OsStr>,
     science: &'p [Member<'a>],
     attached: &'p [Member<'a>],
 }
 
 impl<'p, 'a> Product<'p, 'a> {
     /// The product's name.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &OsStr {
         &self.name
     }
 
@@ -346,7 +380,7 @@ impl<'p, 'a> Product<'p, 'a> {
 impl Serialize for Product<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut product = serializer.serialize_struct("Product", 2)?;
-        product.serialize_field("name", &self.name)?;
+        product.serialize_field("name", &Name(&self.name))?;
         product.serialize_field("members", &Seq(|| self.members()))?;
         product.end()
     }
@@ -356,7 +390,7 @@ impl Serialize for Product<'_, '_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body<'a> {
     /// The bare `Association` rule: a `members` list of names only.
-    Names(Vec<&'a str>),
+    Names(Vec<&'a OsStr>),
     /// Stage 2 and Stage 3: a `products` list.
     Products(Products<'a>),
 }
@@ -377,7 +411,9 @@ impl Serialize for Association<'_> {
             map.serialize_entry(key.as_str(), &value)?;
         }
         match &self.body {
-            Body::Names(names) => map.serialize_entry("members", names)?,
+            Body::Names(names) => {
+                map.serialize_entry("members", &Seq(|| names.iter().map(|n| Name(n))))?
+            }
             Body::Products(products) => {
                 map.serialize_entry("products", &Seq(|| products.iter()))?
             }
@@ -441,12 +477,9 @@ mod tests {
                 Member::science("a_rate.fits"),
                 Member::science("b_rate.fits"),
             ],
-            attached: vec![Member {
-                expname: "bg.fits",
-                exptype: ExpType::Background,
-            }],
+            attached: vec![Member::new("bg.fits", ExpType::Background)],
         };
-        let names: Vec<String> = products.iter().map(|p| p.name().to_string()).collect();
+        let names: Vec<OsString> = products.iter().map(|p| p.name().to_owned()).collect();
         assert_eq!(names, ["a", "b"]);
         for product in products.iter() {
             assert_eq!(product.members().count(), 2);

@@ -2,10 +2,12 @@
 //! pipeline suffix, exactly as the reference derives them.
 
 use std::borrow::Cow;
+use std::ffi::OsStr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// The pipeline suffixes the reference knows (`jwst.lib.suffix.KNOW_SUFFIXES`, jwst 3.0.0),
 /// sorted so that membership is a binary search.
-pub const KNOWN_SUFFIXES: [&str; 159] = [
+pub(crate) const KNOWN_SUFFIXES: [&str; 159] = [
     "adaptive_trace_model",
     "adaptivetracemodelstep",
     "align_refs",
@@ -183,10 +185,12 @@ static FIRST_BYTES: [bool; 256] = {
 };
 
 /// Whether `name` is one of the reference's known pipeline suffixes.
-pub fn is_known_suffix(name: &str) -> bool {
-    match name.as_bytes().first() {
+pub(crate) fn is_known_suffix(name: &[u8]) -> bool {
+    match name.first() {
         Some(&first) if FIRST_BYTES[usize::from(first)] && name.len() <= LONGEST_SUFFIX => {
-            KNOWN_SUFFIXES.binary_search(&name).is_ok()
+            KNOWN_SUFFIXES
+                .binary_search_by(|suffix| suffix.as_bytes().cmp(name))
+                .is_ok()
         }
         _ => false,
     }
@@ -196,55 +200,59 @@ pub fn is_known_suffix(name: &str) -> bool {
 ///
 /// The path is normalised the way the reference's `pathlib` does it (empty and `.` components
 /// go, `..` stays, a leading `//` is kept), its last component loses its extension, and then
-/// one known suffix is removed with its `_` or `-` separator (see [`remove_known_suffix`]).
-/// A name without a directory part is borrowed, not copied.
+/// one known suffix is removed with its `_` or `-` separator, as the reference's `remove_suffix` does.
+/// A name without a directory part is borrowed, not copied. Names are bytes: one that is not
+/// UTF-8 is named as the reference names its surrogate-escaped text.
 ///
 /// ```
 /// use asn_from_list::naming::stage2_product_name;
-/// assert_eq!(stage2_product_name("jw01234001001_02101_00001_nrca1_rate.fits"), "jw01234001001_02101_00001_nrca1");
-/// assert_eq!(stage2_product_name("./dir//a_cal.fits"), "dir/a");
-/// assert_eq!(stage2_product_name("g_bogus.fits"), "g_bogus");
+/// use std::ffi::OsStr;
+/// let name = |s| stage2_product_name(OsStr::new(s)).into_owned();
+/// assert_eq!(name("jw01234001001_02101_00001_nrca1_rate.fits"), "jw01234001001_02101_00001_nrca1");
+/// assert_eq!(name("./dir//a_cal.fits"), "dir/a");
+/// assert_eq!(name("g_bogus.fits"), "g_bogus");
 /// ```
-pub fn stage2_product_name(expname: &str) -> Cow<'_, str> {
-    if !expname.contains('/') {
-        let name = match expname {
-            "" | "." => ".",
+pub fn stage2_product_name(expname: &OsStr) -> Cow<'_, OsStr> {
+    let expname = expname.as_bytes();
+    if !expname.contains(&b'/') {
+        let name: &[u8] = match expname {
+            b"" | b"." => b".",
             _ => match stem(expname) {
-                "." => ".",
+                b"." => b".",
                 stem => stem,
             },
         };
-        return Cow::Borrowed(remove_known_suffix(name));
+        return Cow::Borrowed(OsStr::from_bytes(remove_known_suffix(name)));
     }
     let mut path = parent_and_stem(expname);
     let kept = remove_known_suffix(&path).len();
     path.truncate(kept);
-    Cow::Owned(path)
+    Cow::Owned(std::ffi::OsString::from_vec(path))
 }
 
 /// The path of `expname` with its last component replaced by that component's stem, written
 /// as `pathlib` writes a path.
-fn parent_and_stem(expname: &str) -> String {
-    let root = if expname.starts_with("//") && !expname.starts_with("///") {
-        "//"
-    } else if expname.starts_with('/') {
-        "/"
+fn parent_and_stem(expname: &[u8]) -> Vec<u8> {
+    let root: &[u8] = if expname.starts_with(b"//") && !expname.starts_with(b"///") {
+        b"//"
+    } else if expname.starts_with(b"/") {
+        b"/"
     } else {
-        ""
+        b""
     };
-    let mut parts: Vec<&str> = expname
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
+    let mut parts: Vec<&[u8]> = expname
+        .split(|&b| b == b'/')
+        .filter(|part| !part.is_empty() && *part != b".")
         .collect();
     if let Some(last) = parts.pop() {
         let stem = stem(last);
-        if stem != "." {
+        if stem != b"." {
             parts.push(stem);
         }
     }
-    let joined = root.to_string() + &parts.join("/");
+    let joined = [root, &parts.join(&b'/')].concat();
     if joined.is_empty() {
-        ".".to_string()
+        b".".to_vec()
     } else {
         joined
     }
@@ -252,8 +260,8 @@ fn parent_and_stem(expname: &str) -> String {
 
 /// A file name less its extension, as `pathlib`'s `stem`: the extension starts at the last dot,
 /// unless that dot is the first or the last character.
-fn stem(name: &str) -> &str {
-    match name.rfind('.') {
+fn stem(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b'.') {
         Some(dot) if dot > 0 && dot < name.len() - 1 => &name[..dot],
         _ => name,
     }
@@ -266,21 +274,16 @@ fn stem(name: &str) -> &str {
 /// whole name. Python's `.` does not match a newline and its `$` also matches before a final
 /// newline: a name with any other newline is kept as it is, and a final newline is dropped.
 ///
-/// ```
-/// use asn_from_list::naming::remove_known_suffix;
-/// assert_eq!(remove_known_suffix("a_cal_rate"), "a_cal");
-/// assert_eq!(remove_known_suffix("f-rate"), "f");
-/// assert_eq!(remove_known_suffix("_rate"), "_rate");
-/// ```
-pub fn remove_known_suffix(name: &str) -> &str {
-    let body = name.strip_suffix('\n').unwrap_or(name);
-    if body.is_empty() || body.contains('\n') {
+/// The root is at least one character; a name's first byte is always part of its first
+/// character, so a separator is looked for from the second byte on.
+pub(crate) fn remove_known_suffix(name: &[u8]) -> &[u8] {
+    let body = name.strip_suffix(b"\n").unwrap_or(name);
+    if body.is_empty() || body.contains(&b'\n') {
         return name;
     }
-    let bytes = body.as_bytes();
     let first = body.len().saturating_sub(LONGEST_SUFFIX + 1).max(1);
     (first..body.len())
-        .find(|&at| matches!(bytes[at], b'_' | b'-') && is_known_suffix(&body[at + 1..]))
+        .find(|&at| matches!(body[at], b'_' | b'-') && is_known_suffix(&body[at + 1..]))
         .map_or(body, |at| &body[..at])
 }
 
@@ -306,7 +309,11 @@ mod tests {
             serde_json::from_str(include_str!("../tests/fixtures/l2_names.json")).unwrap();
         assert!(table.len() > 50);
         for (expname, want) in &table {
-            assert_eq!(stage2_product_name(expname), *want, "expname {expname:?}");
+            assert_eq!(
+                stage2_product_name(OsStr::new(expname)),
+                OsStr::new(want),
+                "expname {expname:?}"
+            );
         }
     }
 
@@ -314,44 +321,54 @@ mod tests {
     fn the_fast_lookup_agrees_with_plain_membership() {
         let member = |s: &str| KNOWN_SUFFIXES.contains(&s);
         for suffix in KNOWN_SUFFIXES {
-            assert!(is_known_suffix(suffix), "{suffix}");
+            assert!(is_known_suffix(suffix.as_bytes()), "{suffix}");
             for near in [
                 suffix[1..].to_string(),
                 format!("{suffix}x"),
                 format!("x{suffix}"),
                 suffix.to_uppercase(),
             ] {
-                assert_eq!(is_known_suffix(&near), member(&near), "{near}");
+                assert_eq!(is_known_suffix(near.as_bytes()), member(&near), "{near}");
             }
         }
         for other in ["", "0cal", "nrca1", "cal ", "\u{e9}cal"] {
-            assert!(!is_known_suffix(other), "{other}");
+            assert!(!is_known_suffix(other.as_bytes()), "{other}");
         }
     }
 
     #[test]
     fn names_without_a_directory_are_borrowed() {
-        assert!(matches!(
-            stage2_product_name("jw01_nrca1_cal.fits"),
-            Cow::Borrowed("jw01_nrca1")
-        ));
+        let name = stage2_product_name(OsStr::new("jw01_nrca1_cal.fits"));
+        assert!(matches!(name, Cow::Borrowed(n) if n == "jw01_nrca1"));
     }
 
     #[test]
     fn only_one_suffix_is_removed_and_only_a_whole_tail() {
-        assert_eq!(remove_known_suffix("x_rate_rate"), "x_rate");
-        assert_eq!(remove_known_suffix("a_ratex"), "a_ratex");
-        assert_eq!(remove_known_suffix("a_Rate"), "a_Rate");
-        assert_eq!(remove_known_suffix("a_ami-oi"), "a");
-        assert_eq!(remove_known_suffix("a_align_refs"), "a");
+        assert_eq!(remove_known_suffix(b"x_rate_rate"), b"x_rate");
+        assert_eq!(remove_known_suffix(b"a_ratex"), b"a_ratex");
+        assert_eq!(remove_known_suffix(b"a_Rate"), b"a_Rate");
+        assert_eq!(remove_known_suffix(b"a_ami-oi"), b"a");
+        assert_eq!(remove_known_suffix(b"a_align_refs"), b"a");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_named_as_their_escapes_are() {
+        let name = |b: &[u8]| {
+            stage2_product_name(OsStr::from_bytes(b))
+                .as_bytes()
+                .to_vec()
+        };
+        assert_eq!(name(b"a\xff_rate.fits"), b"a\xff");
+        assert_eq!(name(b"d/b\xe2\x82_cal.fits"), b"d/b\xe2\x82");
+        assert_eq!(name(b"\xff_rate"), b"\xff");
     }
 
     #[test]
     fn newlines_follow_pythons_dot_and_dollar() {
-        assert_eq!(remove_known_suffix("a_rate\n"), "a");
-        assert_eq!(remove_known_suffix("a\n"), "a");
-        assert_eq!(remove_known_suffix("a\nb_rate"), "a\nb_rate");
-        assert_eq!(remove_known_suffix("\n"), "\n");
-        assert_eq!(remove_known_suffix(""), "");
+        assert_eq!(remove_known_suffix(b"a_rate\n"), b"a");
+        assert_eq!(remove_known_suffix(b"a\n"), b"a");
+        assert_eq!(remove_known_suffix(b"a\nb_rate"), b"a\nb_rate");
+        assert_eq!(remove_known_suffix(b"\n"), b"\n");
+        assert_eq!(remove_known_suffix(b""), b"");
     }
 }

@@ -51,6 +51,11 @@ pub trait Render {
     ///
     /// Any error of `out`.
     fn render(&self, out: &mut dyn Write) -> io::Result<()>;
+
+    /// Whether the text ends in a newline already; on standard output one is added if not.
+    fn ends_in_newline(&self) -> bool {
+        false
+    }
 }
 
 /// A buffer large enough that writing a million members takes few system calls.
@@ -58,7 +63,7 @@ const BUFFER: usize = 1 << 20;
 
 /// Writes `text` to `output`.
 ///
-/// - Standard output gets the text and a newline.
+/// - Standard output gets the text, ending in a newline.
 /// - A path that exists and is no regular file (a device, a FIFO, `/dev/stdout`, `/dev/fd/N`, a
 ///   process substitution) is opened and written through, as `open(path, "w")` would.
 /// - A regular file, or a new one, is written to an unnamed temporary file in its folder (a
@@ -79,8 +84,9 @@ pub fn write(output: &Output, text: &dyn Render) -> Result<(), Error> {
         Output::Stdout => {
             let stdout = io::stdout();
             let mut out = BufWriter::with_capacity(BUFFER, stdout.lock());
+            let end: &[u8] = if text.ends_in_newline() { b"" } else { b"\n" };
             text.render(&mut out)
-                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.write_all(end))
                 .and_then(|()| out.flush())
                 .map_err(Error::WriteStdout)
         }

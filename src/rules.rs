@@ -63,12 +63,22 @@ pub enum Needs {
     CandidateType,
 }
 
+/// What a Stage 2 rule asks of a background candidate id (`c...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackgroundCandidates {
+    /// A background candidate needs a background member.
+    NeedBackground,
+    /// Any `o` or `c` candidate will do (`Asn_Lv2WFSSParallel`, as the reference has it).
+    Accepted,
+}
+
 /// One association rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rule {
     name: &'static str,
     stage: Stage,
     needs: Needs,
+    background_candidates: BackgroundCandidates,
 }
 
 impl Rule {
@@ -88,6 +98,11 @@ impl Rule {
     /// What the rule needs beyond a science member.
     pub fn needs(&self) -> Needs {
         self.needs
+    }
+
+    /// What the rule asks of a background candidate id.
+    pub fn background_candidates(&self) -> BackgroundCandidates {
+        self.background_candidates
     }
 
     /// Every rule, Stage 3 first, then Stage 2, then the bare rule.
@@ -127,7 +142,12 @@ impl fmt::Display for Rule {
 }
 
 const fn rule(name: &'static str, stage: Stage, needs: Needs) -> Rule {
-    Rule { name, stage, needs }
+    Rule {
+        name,
+        stage,
+        needs,
+        background_candidates: BackgroundCandidates::NeedBackground,
+    }
 }
 
 const fn three(name: &'static str) -> Rule {
@@ -197,7 +217,11 @@ static RULES: &[Rule] = &[
     two("Asn_Lv2WFSSMIR"),
     two("Asn_Lv2WFSSNIS"),
     two("Asn_Lv2WFSSNRC"),
-    two("Asn_Lv2WFSSParallel"),
+    // Its candidate check is its own (jwst 3.0.0): c1000 without a background is valid.
+    Rule {
+        background_candidates: BackgroundCandidates::Accepted,
+        ..two("Asn_Lv2WFSSParallel")
+    },
     two("Asn_MIRLRSTAConfirm"),
     rule("Association", Stage::Bare, Needs::Nothing),
 ];

@@ -527,11 +527,11 @@ fn a_meta_typo_or_a_missing_equals_sign_is_a_usage_error() {
 }
 
 #[test]
-fn the_deprecated_format_flag_warns_and_changes_nothing() {
+fn the_format_flag_warns_that_it_is_deprecated() {
     let dir = tmp();
     written(&dir, "--product-name p x");
     asn(&dir)
-        .args(words("-o b.json -f yaml --product-name p x"))
+        .args(words("-o b.json -f json --product-name p x"))
         .assert()
         .success()
         .stderr(predicate::str::contains("deprecated"));
@@ -539,6 +539,20 @@ fn the_deprecated_format_flag_warns_and_changes_nothing() {
         fs::read(dir.path().join("out.json")).unwrap(),
         fs::read(dir.path().join("b.json")).unwrap()
     );
+    asn(&dir)
+        .args(words("-o c.yaml -f yaml --product-name p x"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "YAML associations are deprecated upstream",
+        ));
+}
+
+#[test]
+fn an_unknown_format_is_a_usage_error_and_writes_nothing() {
+    let dir = tmp();
+    fails(&dir, 2, "-f xml --product-name p x")
+        .stderr(predicate::str::contains("the formats are json and yaml"));
 }
 
 #[test]
@@ -600,8 +614,9 @@ fn the_readme_usage_is_the_help_text() {
         .lines()
         .map(|l| l.trim_end().to_string() + "\n")
         .collect();
-    assert_eq!(
-        block, trimmed,
+    similar_asserts::assert_eq!(
+        block,
+        trimmed,
         "README.md's usage block differs from --help; paste the new help"
     );
 }

@@ -67,8 +67,8 @@ proptest! {
         names in proptest::collection::vec(tricky_string(), 1..6),
         psf in tricky_string(),
     ) {
-        let mut members: Vec<Member> = names.iter().map(|n| Member::science(n)).collect();
-        members.push(Member { expname: &psf, exptype: ExpType::Psf });
+        let mut members: Vec<Member> = names.iter().map(Member::science).collect();
+        members.push(Member::new(&psf, ExpType::Psf));
         let options = Options::new(Rule::find("DMS_Level3_Base").unwrap()).product_name(&product);
         let built = build(options, members).unwrap();
         let text = json::to_string(&built.association).unwrap();
@@ -90,7 +90,7 @@ proptest! {
     fn stage2_output_parses_back_and_names_each_product(
         names in proptest::collection::vec(tricky_string(), 1..6),
     ) {
-        let members: Vec<Member> = names.iter().map(|n| Member::science(n)).collect();
+        let members: Vec<Member> = names.iter().map(Member::science).collect();
         let built = build(Options::new(Rule::find("DMSLevel2bBase").unwrap()), members).unwrap();
         let Body::Products(products) = &built.association.body else { unreachable!() };
         let text = json::to_string(&built.association).unwrap();

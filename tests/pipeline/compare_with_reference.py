@@ -17,8 +17,11 @@ logging.disable(logging.CRITICAL)
 from jwst.associations.asn_from_list import Main
 
 binary = os.path.abspath(sys.argv[1])
+# Random command lines on top of the fixed ones: RANDOM_LINES=N (default 2000), SEED=S.
+RANDOM_LINES = int(os.environ.get("RANDOM_LINES", "2000"))
 CODE_VERSION = re.compile(r'^(    "code_version": )(".*?"|null)(,?)$', re.M)
-normalise = lambda text: CODE_VERSION.sub(r'\1"*"\3', text)
+YAML_VERSION = re.compile(r'^code_version: .*$', re.M)
+normalise = lambda text: YAML_VERSION.sub("code_version: *", CODE_VERSION.sub(r'\1"*"\3', text))
 
 tricky = ["q\"uote_cal.fits", "back\\slash_cal.fits", "tab\there_cal.fits", "new\nline_cal.fits",
           "ctl\x01\x1f_cal.fits", "del\x7f_cal.fits", "é_cal.fits", "日本_rate.fits", "emoji😀_cal.fits",
@@ -44,6 +47,29 @@ for rule in ["Asn_Lv3WFSCMB", "Asn_Lv3AMI", "Asn_Lv3TSO", "Asn_Lv2WFSSNIS", "Asn
 lines.append(["--product-name", "p", "-f", "json", "a"])
 lines.append(["-r", "Association", "--product-name", "p", "a", "a"])
 
+import random
+rng = random.Random(int(os.environ.get("SEED", "1")))
+DASHED = ["-1", "-0", "-.5", "-1.5", "-a b", "- x", "-x y_cal.fits"]
+BYTES = ["a\udcff_cal.fits", "b\udce2\udc82_rate.fits", "\udced\udca0\udc80x", "p\udcff"]
+NAMES = tricky + DASHED + BYTES + ["a_cal.fits", "b_rate.fits", "dir/c_calints.fits", "00623",
+                                   "true", "null", "p: #x", "it's", "x" * 90 + "_cal.fits"]
+RULES = ["DMS_Level3_Base", "DMSLevel2bBase", "Association", "Asn_Lv3Image", "Asn_Lv2Spec",
+         "Asn_Lv2WFSSParallel", "Asn_Lv3AMI", "Asn_Lv2Image", "Nope"]
+for _ in range(RANDOM_LINES):
+    args = []
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        args += ["-r", rng.choice(RULES)]
+    if rng.random() < 0.4:
+        args += ["-i", rng.choice(["o001", "c1000", "x12", "o", "c"])]
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        args += ["--product-name", rng.choice(NAMES + ["p", "-1", "-a b"])]
+    if rng.random() < 0.3:
+        args += ["-f", rng.choice(["json", "yaml", "yaml", "xml"])]
+    rng.shuffle(pairs := [args[i:i + 2] for i in range(0, len(args), 2)])
+    args = [word for pair in pairs for word in pair]
+    args += rng.sample(NAMES, rng.randint(1, 4))
+    lines.append(args)
+
 passed = failed = refused = 0
 with tempfile.TemporaryDirectory() as tmp:
     os.chdir(tmp)
@@ -54,11 +80,13 @@ with tempfile.TemporaryDirectory() as tmp:
         try:
             with contextlib.redirect_stderr(io.StringIO()):
                 Main.cli(["-o", "ref.json", *args])
-            want = open("ref.json", encoding="utf-8").read()
+            want = open("ref.json", encoding="utf-8", errors="surrogateescape").read()
         except BaseException:
             want = None
-        p = subprocess.run([binary, "-o", "ours.json", "--no-glob", *args], capture_output=True)
-        got = open("ours.json", encoding="utf-8").read() if os.path.exists("ours.json") else None
+        argv = [a.encode("utf-8", "surrogateescape") for a in ["-o", "ours.json", "--no-glob", *args]]
+        p = subprocess.run([binary.encode(), *argv], capture_output=True)
+        got = (open("ours.json", encoding="utf-8", errors="surrogateescape").read()
+               if os.path.exists("ours.json") else None)
         if p.returncode != 0 and got is not None:
             verdict = "FAIL (failed but left a file)"
         elif want is None:
