@@ -19,11 +19,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for member in &names.members {
-        assert!(!member.expname.is_empty());
-        assert!(!member.expname.contains(['\n', '\r', '\0']));
-        assert!(!member.expname.starts_with('#'));
+        // A list is UTF-8 text, so its names are too.
+        let name = member.expname.to_str().unwrap();
+        assert!(!name.is_empty());
+        assert!(!name.contains(['\n', '\r', '\0']));
+        assert!(!name.starts_with('#'));
     }
-    let expected: Vec<String> = names.members.iter().map(|m| m.expname.to_string()).collect();
+    let expected: Vec<String> = names
+        .members
+        .iter()
+        .map(|m| m.expname.to_str().unwrap().to_string())
+        .collect();
     let options = Options::new(Rule::find("DMS_Level3_Base").unwrap())
         .product_name("p")
         .other_stage_types(OtherStageTypes::Warn);
