@@ -4,8 +4,9 @@
 use std::ffi::OsString;
 
 use crate::error::{Error, Warning};
-use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
-use crate::rules::{BackgroundCandidates, Needs, Rule, Stage};
+use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products, Stage};
+use crate::rules::{BackgroundCandidates, Needs, Rule};
+use crate::suggest::closest;
 
 /// The `code_version` this library writes: its own version.
 pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -86,6 +87,18 @@ impl Options {
     pub fn other_stage_types(mut self, policy: OtherStageTypes) -> Self {
         self.other_stage_types = policy;
         self
+    }
+}
+
+/// Meta keywords by name, for front ends that read them from text.
+impl std::str::FromStr for MetaKey {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        MetaKey::from_name(name).ok_or_else(|| Error::UnknownMetaKey {
+            key: name.to_string(),
+            closest: closest(name, MetaKey::ALL.map(MetaKey::as_str)),
+        })
     }
 }
 

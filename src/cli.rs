@@ -158,11 +158,7 @@ pub struct Cli {
     no_glob: bool,
 
     /// Set a meta keyword to a string (repeatable)
-    ///
-    /// KEY is one of asn_type, asn_id, asn_pool, program, target, version_id, constraints,
-    /// degraded_status and code_version. A keyword the rule writes keeps its place; another
-    /// goes just before the products.
-    #[arg(long, value_name = "KEY=VALUE")]
+    #[arg(long, value_name = "KEY=VALUE", long_help = meta_help())]
     meta: Vec<String>,
 
     /// List every rule with its stage and what it needs, then exit
@@ -404,6 +400,17 @@ pub fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
     };
     clap_complete::generate(shell, &mut command, "asn-from-list", out);
     out.flush()
+}
+
+/// The long help of --meta, with the keys the library takes.
+fn meta_help() -> String {
+    let keys: Vec<&str> = MetaKey::SETTABLE.iter().map(|k| k.as_str()).collect();
+    let (last, rest) = keys.split_last().expect("there are meta keywords");
+    format!(
+        "Set a meta keyword to a string (repeatable)\n\nKEY is one of {} and {last}. A keyword \
+         the rule writes keeps its place; another goes just before the products.",
+        rest.join(", ")
+    )
 }
 
 fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {

@@ -10,8 +10,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::model::MetaKey;
-use crate::rules::Stage;
+use crate::model::{MetaKey, Stage};
 use crate::suggest::DidYouMean;
 
 /// Everything that can go wrong while reading names, building or writing an association.

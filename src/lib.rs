@@ -41,9 +41,11 @@ pub mod yaml;
 
 pub use builder::{build, Built, Options, OtherStageTypes};
 pub use error::{Error, Warning};
-pub use model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Product, Products};
+pub use model::{
+    Association, Body, ExpType, Member, Meta, MetaKey, Naming, Product, Products, Stage,
+};
 pub use output::Output;
-pub use rules::{BackgroundCandidates, Needs, Rule, Stage};
+pub use rules::{BackgroundCandidates, Needs, Rule};
 
 /// The text an association is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -117,6 +117,49 @@ impl Serialize for ExpType<'_> {
     }
 }
 
+/// The kind of association a rule makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Stage 2: one product per science exposure.
+    Two,
+    /// Stage 3: one product, named by `--product-name`.
+    Three,
+    /// The bare `Association` rule: member names only.
+    Bare,
+}
+
+impl Stage {
+    /// Whether a member of type `exptype` belongs in an association of this stage.
+    pub fn takes(self, exptype: ExpType<'_>) -> bool {
+        use ExpType::*;
+        match self {
+            Stage::Two => matches!(
+                exptype,
+                Science | Background | Imprint | Sourcecat | Segmap | DirectImage
+            ),
+            Stage::Three => matches!(exptype, Science | Background | Psf),
+            Stage::Bare => exptype == Science,
+        }
+    }
+
+    /// The stage whose associations take `exptype`, for an error that says where it belongs.
+    pub fn of_type(exptype: ExpType<'_>) -> Option<Stage> {
+        [Stage::Three, Stage::Two]
+            .into_iter()
+            .find(|stage| exptype != ExpType::Science && stage.takes(exptype))
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Two => "Stage 2",
+            Stage::Three => "Stage 3",
+            Stage::Bare => "bare",
+        })
+    }
+}
+
 /// One member exposure: its file name, exactly as given, and its type.
 ///
 /// A name is any bytes a file name can hold. One that is not UTF-8 is written as the reference
@@ -243,17 +286,6 @@ impl MetaKey {
     }
 }
 
-impl std::str::FromStr for MetaKey {
-    type Err = crate::Error;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        MetaKey::from_name(name).ok_or_else(|| crate::Error::UnknownMetaKey {
-            key: name.to_string(),
-            closest: crate::suggest::closest(name, MetaKey::ALL.map(MetaKey::as_str)),
-        })
-    }
-}
-
 impl fmt::Display for MetaKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -315,12 +347,12 @@ pub enum Naming {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Products<'a> {
     /// How products are named, and so how many there are.
-    pub naming: Naming,
+    pub(crate) naming: Naming,
     /// The science members, in the order given.
-    pub science: Vec<Member<'a>>,
+    pub(crate) science: Vec<Member<'a>>,
     /// The members of other types, in the order they are written: grouped by type
     /// ([`ExpType::ATTACHED`] order, then other types), in the order given within a type.
-    pub attached: Vec<Member<'a>>,
+    pub(crate) attached: Vec<Member<'a>>,
 }
 
 impl<'a> Products<'a> {

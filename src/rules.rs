@@ -5,50 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::model::ExpType;
-
-/// The kind of association a rule makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Stage 2: one product per science exposure.
-    Two,
-    /// Stage 3: one product, named by `--product-name`.
-    Three,
-    /// The bare `Association` rule: member names only.
-    Bare,
-}
-
-impl Stage {
-    /// Whether a member of type `exptype` belongs in an association of this stage.
-    pub fn takes(self, exptype: ExpType<'_>) -> bool {
-        use ExpType::*;
-        match self {
-            Stage::Two => matches!(
-                exptype,
-                Science | Background | Imprint | Sourcecat | Segmap | DirectImage
-            ),
-            Stage::Three => matches!(exptype, Science | Background | Psf),
-            Stage::Bare => exptype == Science,
-        }
-    }
-
-    /// The stage whose associations take `exptype`, for an error that says where it belongs.
-    pub fn of_type(exptype: ExpType<'_>) -> Option<Stage> {
-        [Stage::Three, Stage::Two]
-            .into_iter()
-            .find(|stage| exptype != ExpType::Science && stage.takes(exptype))
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Stage::Two => "Stage 2",
-            Stage::Three => "Stage 3",
-            Stage::Bare => "bare",
-        })
-    }
-}
+use crate::model::Stage;
 
 /// What a rule needs, beyond a science member, for the association to be valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -229,6 +186,7 @@ static RULES: &[Rule] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ExpType;
 
     #[test]
     fn every_rule_name_is_unique() {

@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde::Deserialize;
 
+mod common;
+
+use common::normalise;
+
 #[derive(Debug, Deserialize)]
 struct Case {
     name: String,
@@ -30,40 +34,13 @@ struct Case {
     stdout: bool,
 }
 
-/// The value of `code_version` is this tool's own; everything else must match.
-fn normalise(text: &str) -> String {
-    text.lines()
-        .map(|line| match line.strip_prefix("    \"code_version\": ") {
-            Some(rest) if rest.ends_with(',') => "    \"code_version\": *,".to_string(),
-            Some(_) => "    \"code_version\": *".to_string(),
-            None => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + if text.ends_with('\n') { "\n" } else { "" }
-}
-
-/// The first lines where `got` differs from `want`, with a little context.
+/// The first lines where `got` differs from `want`, as a unified diff.
 fn diff(want: &str, got: &str) -> String {
-    let (want, got): (Vec<_>, Vec<_>) = (want.lines().collect(), got.lines().collect());
-    let first = (0..want.len().max(got.len()))
-        .find(|&i| want.get(i) != got.get(i))
-        .unwrap_or(0);
-    let mut text = format!("first difference at line {}:\n", first + 1);
-    for i in first.saturating_sub(2)..(first + 3).min(want.len().max(got.len())) {
-        match (want.get(i), got.get(i)) {
-            (Some(w), Some(g)) if w == g => text += &format!("   {w}\n"),
-            (w, g) => {
-                if let Some(w) = w {
-                    text += &format!(" - {w}\n");
-                }
-                if let Some(g) = g {
-                    text += &format!(" + {g}\n");
-                }
-            }
-        }
-    }
-    text
+    similar::TextDiff::from_lines(want, got)
+        .unified_diff()
+        .context_radius(2)
+        .header("reference", "this binary")
+        .to_string()
 }
 
 fn check(case: &Case) -> Result<(), String> {

@@ -28,26 +28,6 @@ fn arg(value: &Value) -> OsString {
     }
 }
 
-/// The text with `code_version`'s value blanked, in JSON or YAML.
-fn normalise(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let json = line.strip_prefix("    \"code_version\": ");
-            let yaml = line.strip_prefix("code_version: ");
-            match (json, yaml) {
-                (Some(rest), _) => {
-                    let comma = if rest.ends_with(',') { "," } else { "" };
-                    format!("    \"code_version\": \"*\"{comma}")
-                }
-                (_, Some(_)) => "code_version: '*'".to_string(),
-                _ => line.to_string(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + if text.ends_with('\n') { "\n" } else { "" }
-}
-
 #[test]
 fn every_command_line_the_reference_accepts_writes_the_same_text() {
     let fixtures: Value =

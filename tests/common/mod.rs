@@ -208,3 +208,22 @@ pub fn big_list(env: &Env, n: usize) -> &'static str {
     env.write("names.txt", text);
     "names.txt"
 }
+
+/// The text with `code_version`'s value blanked, in JSON or YAML: it is this tool's own
+/// version, and everything else must match the reference.
+pub fn normalise(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if let Some(rest) = line.strip_prefix("    \"code_version\": ") {
+                let comma = if rest.ends_with(',') { "," } else { "" };
+                format!("    \"code_version\": *{comma}")
+            } else if line.starts_with("code_version: ") {
+                "code_version: *".to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
+}
