@@ -12,21 +12,78 @@ use asn_from_list::{
     builder, Error, ExpType, Format, Member, MetaKey, Needs, Options, OtherStageTypes, Output,
     Rule, Stage, Warning,
 };
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{CommandFactory, Parser, ValueEnum};
 
-const EXAMPLES: &str = "\
-Examples:
-  Stage 3: one product from every calibrated exposure
-    asn-from-list -o l3_asn.json --product-name l3_results *_cal.fits
+/// The command's name, and the reference's, under which it is installed too.
+pub const NAME: &str = "asn-from-list";
+/// The reference's name.
+pub const DROP_IN: &str = "asn_from_list";
 
-  Stage 2: one product per exposure, each with a background
-    asn-from-list -o l2_asn.json -r DMSLevel2bBase *_rate.fits --background bg_rate.fits
+static INVOKED_AS: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
-  Coronagraphy with a PSF reference, written to standard output
-    asn-from-list -o - -r Asn_Lv3NRCCoron --product-name coron sci_calints.fits --psf ref_calints.fits
+/// Notes the name the program was run under (its `argv[0]`): the reference's, or its own.
+pub fn invoked_as(arg0: &std::ffi::OsStr) {
+    let base = std::path::Path::new(arg0).file_name();
+    let name = if base.is_some_and(|b| b == DROP_IN) {
+        DROP_IN
+    } else {
+        NAME
+    };
+    let _ = INVOKED_AS.set(name);
+}
 
-  A hundred thousand names from a list, the image3 pipeline named
-    asn-from-list -o mosaic_asn.json --product-name mosaic --files-from names.txt --meta asn_type=image3";
+/// The name messages, usage and `--version` use: the one the program was run under.
+pub fn program() -> &'static str {
+    INVOKED_AS.get().copied().unwrap_or(NAME)
+}
+
+/// The command line's definition, named as the program was run.
+pub fn command() -> clap::Command {
+    Cli::command().name(program()).bin_name(program())
+}
+
+/// The examples of `--help` and of the man page: what each does, and the command, one line
+/// each (a long command goes on after a `\`, so that no line is wrapped in a terminal).
+const EXAMPLES: &[(&str, &[&str])] = &[
+    (
+        "Stage 3: one product from every calibrated exposure",
+        &["asn-from-list -o l3_asn.json --product-name l3_results *_cal.fits"],
+    ),
+    (
+        "Stage 2: one product per exposure, each with a background",
+        &[
+            "asn-from-list -o l2_asn.json -r DMSLevel2bBase *_rate.fits \\",
+            "    --background bg_rate.fits",
+        ],
+    ),
+    (
+        "Coronagraphy with a PSF reference, written to standard output",
+        &[
+            "asn-from-list -o - -r Asn_Lv3NRCCoron --product-name coron \\",
+            "    sci_calints.fits --psf ref_calints.fits",
+        ],
+    ),
+    (
+        "A hundred thousand names from a list, the image3 pipeline named",
+        &[
+            "asn-from-list -o mosaic_asn.json --product-name mosaic \\",
+            "    --files-from names.txt --meta asn_type=image3",
+        ],
+    ),
+];
+
+/// The examples as `--help` shows them.
+fn examples_help() -> String {
+    let mut text = String::from("Examples:");
+    for (what, lines) in EXAMPLES {
+        text += &format!("\n  {what}\n");
+        for line in *lines {
+            text += &format!("    {line}\n");
+        }
+    }
+    text.trim_end().to_string()
+}
 
 /// Build a JWST association file from a list of exposures.
 ///
@@ -38,7 +95,7 @@ Examples:
 #[command(
     name = "asn-from-list",
     version,
-    after_help = EXAMPLES,
+    after_help = examples_help(),
     args_override_self = true,
     infer_long_args = true,
     max_term_width = 100
@@ -76,7 +133,9 @@ pub struct Cli {
         long,
         value_name = "RULE",
         default_value = Rule::DEFAULT,
-        hide_default_value = true
+        hide_default_value = true,
+        hide_possible_values = true,
+        value_parser = Completed(|| Rule::all().iter().map(|r| r.name().to_string()).collect())
     )]
     rule: String,
 
@@ -98,7 +157,12 @@ pub struct Cli {
     ///
     /// YAML is written as the reference writes it (PyYAML's yaml.dump: keys sorted, block
     /// style). jwst deprecates it: the pipeline reads JSON associations.
-    #[arg(short = 'f', long, value_name = "FMT")]
+    #[arg(
+        short = 'f',
+        long,
+        value_name = "FMT",
+        value_parser = Completed(|| vec!["json".into(), "yaml".into()])
+    )]
     format: Option<String>,
 
     /// Not supported: rule files are Python, which this tool does not run
@@ -158,7 +222,13 @@ pub struct Cli {
     no_glob: bool,
 
     /// Set a meta keyword to a string (repeatable)
-    #[arg(long, value_name = "KEY=VALUE", long_help = meta_help())]
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        long_help = meta_help(),
+        hide_possible_values = true,
+        value_parser = Completed(|| MetaKey::SETTABLE.iter().map(|k| format!("{k}=")).collect())
+    )]
     meta: Vec<String>,
 
     /// List every rule with its stage and what it needs, then exit
@@ -320,7 +390,7 @@ impl Cli {
 
 /// A usage error (exit 2), as clap reports its own.
 fn usage_error(message: String) -> anyhow::Error {
-    Cli::command()
+    command()
         .error(clap::error::ErrorKind::InvalidValue, message)
         .into()
 }
@@ -390,16 +460,107 @@ pub fn list_rules(out: &mut dyn Write) -> io::Result<()> {
 /// Any error of `out`.
 pub fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
     use clap_complete::Shell;
-    let mut command = Cli::command();
     let shell = match what {
-        Generate::Man => return clap_mangen::Man::new(command).render(out),
+        Generate::Man => return man_page(out),
         Generate::CompleteBash => Shell::Bash,
         Generate::CompleteZsh => Shell::Zsh,
         Generate::CompleteFish => Shell::Fish,
         Generate::CompletePowershell => Shell::PowerShell,
     };
-    clap_complete::generate(shell, &mut command, "asn-from-list", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), NAME, &mut script);
+    let script = String::from_utf8(script).expect("completions are text");
+    out.write_all(for_both_names(shell, &script).as_bytes())?;
     out.flush()
+}
+
+/// The completion script, made for `asn-from-list`, made to serve the drop-in name too.
+fn for_both_names(shell: clap_complete::Shell, script: &str) -> String {
+    use clap_complete::Shell;
+    match shell {
+        // `complete -F _asn__from__list ... asn-from-list`: the same function for both.
+        Shell::Bash => script
+            .lines()
+            .map(|line| {
+                if line.trim_start().starts_with("complete ") && line.ends_with(NAME) {
+                    format!("{line} {DROP_IN}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect(),
+        // `#compdef` names every command the function completes.
+        Shell::Zsh => script.replacen(
+            &format!("#compdef {NAME}"),
+            &format!("#compdef {NAME} {DROP_IN}"),
+            1,
+        ),
+        Shell::Fish => {
+            let again = script.replace(
+                &format!("complete -c {NAME} "),
+                &format!("complete -c {DROP_IN} "),
+            );
+            format!("{script}{again}")
+        }
+        Shell::PowerShell => script.replace(
+            &format!("-CommandName '{NAME}'"),
+            &format!("-CommandName '{NAME}', '{DROP_IN}'"),
+        ),
+        _ => script.to_string(),
+    }
+}
+
+/// The man page: clap's sections, with the examples in an EXAMPLES section of their own.
+fn man_page(out: &mut dyn Write) -> io::Result<()> {
+    let command = Cli::command().after_help("");
+    let man = clap_mangen::Man::new(command);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    writeln!(out, ".SH EXAMPLES")?;
+    for (what, lines) in EXAMPLES {
+        writeln!(out, ".PP\n{}\n.PP\n.RS 4\n.nf", roff_text(what))?;
+        for line in *lines {
+            writeln!(out, "{}", roff_text(line))?;
+        }
+        writeln!(out, ".fi\n.RE")?;
+    }
+    man.render_version_section(out)?;
+    out.flush()
+}
+
+/// Text as roff shows it: backslashes doubled, a leading dot or quote kept from being a request.
+fn roff_text(text: &str) -> String {
+    let text = text.replace('\\', "\\e").replace('-', "\\-");
+    if text.starts_with(['.', '\'']) {
+        format!("\\&{text}")
+    } else {
+        text
+    }
+}
+
+/// A value taken as it is, and checked after parsing, so that a repeated option's last value
+/// wins as in argparse; its known values are what shells complete.
+#[derive(Clone, Copy)]
+struct Completed(fn() -> Vec<String>);
+
+impl TypedValueParser for Completed {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new((self.0)().into_iter().map(PossibleValue::new)))
+    }
 }
 
 /// The long help of --meta, with the keys the library takes.
@@ -427,6 +588,16 @@ fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_example_pastes_as_a_command_line_that_parses() {
+        for (what, lines) in EXAMPLES {
+            let joined = lines.join("\n").replace("\\\n", " ");
+            let words: Vec<&str> = joined.split_whitespace().collect();
+            assert_eq!(words[0], NAME, "{what}");
+            Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{what}: {e}"));
+        }
+    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{bail, Context};
 use asn_from_list::input::Names;
 use asn_from_list::{build, json::Json, output, yaml::Yaml, Error, Format, Output, Warning};
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 
 use cli::{Cli, Command, Config};
 
@@ -22,8 +22,13 @@ use cli::{Cli, Command, Config};
 pub fn main() -> ExitCode {
     let mut args = std::env::args_os();
     let program = args.next().unwrap_or_default();
-    let args = argv::as_argparse_reads(&Cli::command(), args.collect());
-    let cli = match Cli::try_parse_from(std::iter::once(program).chain(args)) {
+    cli::invoked_as(&program);
+    let command = cli::command();
+    let args = argv::as_argparse_reads(&command, args.collect());
+    let parsed = command
+        .try_get_matches_from(std::iter::once(program).chain(args))
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return clap_message(&e),
     };
@@ -95,12 +100,12 @@ fn warn(warning: &Warning) {
     }
 }
 
-/// Prints `asn-from-list: KIND: MESSAGE` on standard error, with control characters escaped
+/// Prints `PROGRAM: KIND: MESSAGE` on standard error, with control characters escaped
 /// so that a file name cannot drive the terminal. A standard error that cannot be written
 /// loses the message and nothing else.
 fn say(kind: &str, message: &dyn Display) {
     let text = escape_controls(&message.to_string());
-    let _ = writeln!(io::stderr(), "asn-from-list: {kind}: {text}");
+    let _ = writeln!(io::stderr(), "{}: {kind}: {text}", cli::program());
 }
 
 /// `\x1b` for ESC and the like: every control character written so that it shows and does
