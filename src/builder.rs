@@ -147,9 +147,6 @@ pub fn build(options: Options, mut members: Vec<Member<'_>>) -> Result<Built<'_>
     let mut warnings = Vec::new();
 
     check_types(rule, &members, other_stage_types, &mut warnings)?;
-    if let Some(warning) = paths_warning(&members) {
-        warnings.push(warning);
-    }
 
     let mut attached = Vec::new();
     members.retain(|member| {
@@ -279,17 +276,6 @@ pub fn check_type(rule: Rule, member: &Member<'_>) -> Result<(), Error> {
         }),
         None => Ok(()),
     }
-}
-
-fn paths_warning(members: &[Member<'_>]) -> Option<Warning> {
-    let mut with_dir = members
-        .iter()
-        .filter(|m| m.expname.as_encoded_bytes().contains(&b'/'));
-    let first = with_dir.next()?;
-    Some(Warning::PathsInNames {
-        count: 1 + with_dir.count(),
-        first: first.expname.to_string_lossy().into_owned(),
-    })
 }
 
 /// Stage 2 checks the candidate id as the reference does: an observation candidate (`o...`) is
@@ -491,22 +477,5 @@ mod tests {
         let meta: Vec<_> = built.association.meta.iter().collect();
         assert_eq!(meta[0], (MetaKey::AsnType, Some("spec2")));
         assert_eq!(meta.last(), Some(&(MetaKey::Target, Some("9"))));
-    }
-
-    #[test]
-    fn paths_draw_one_warning_that_counts_them() {
-        let members = vec![
-            Member::science("dir/a"),
-            Member::science("b"),
-            Member::science("/c"),
-        ];
-        let built = build(stage3(), members).unwrap();
-        assert_eq!(
-            built.warnings,
-            [Warning::PathsInNames {
-                count: 2,
-                first: "dir/a".into()
-            }]
-        );
     }
 }

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::bail;
+use asn_from_list::check::MemberFiles;
 use asn_from_list::input::{Separator, Sources};
+use asn_from_list::paths::MemberPaths;
 use asn_from_list::{
     builder, Error, ExpType, Format, Member, MetaKey, Needs, Options, OtherStageTypes, Output,
     Rule, Stage, Warning,
@@ -112,7 +114,7 @@ pub struct Cli {
         short = 'o',
         long,
         value_name = "PATH",
-        required_unless_present_any = ["list_rules", "generate"]
+        required_unless_present_any = ["list_rules", "generate", "check"]
     )]
     output_file: Option<OsString>,
 
@@ -153,15 +155,16 @@ pub struct Cli {
     )]
     id: String,
 
-    /// The output format: json (the default) or yaml
+    /// The output format: json (the default) or yaml; with --check, text or json
     ///
     /// YAML is written as the reference writes it (PyYAML's yaml.dump: keys sorted, block
-    /// style). jwst deprecates it: the pipeline reads JSON associations.
+    /// style). jwst deprecates it: the pipeline reads JSON associations. With --check, json
+    /// writes the report as JSON, for CI jobs.
     #[arg(
         short = 'f',
         long,
         value_name = "FMT",
-        value_parser = Completed(|| vec!["json".into(), "yaml".into()])
+        value_parser = Completed(|| ["json", "yaml", "text"].map(String::from).to_vec())
     )]
     format: Option<String>,
 
@@ -199,6 +202,34 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", help_heading = "Typed members")]
     direct_image: Vec<OsString>,
 
+    /// Add FILE as a selfcal member (Stage 2, repeatable)
+    ///
+    /// calwebb_spec2's bad-pixel self-calibration reads them.
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    selfcal: Vec<OsString>,
+
+    /// Add FILE as a target_acquisition member (Stage 2, repeatable)
+    ///
+    /// calwebb_spec2 reads them for MIRI LRS.
+    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    target_acquisition: Vec<OsString>,
+
+    /// How member paths are written: as-given, relative, absolute or basename
+    ///
+    /// The pipeline looks for members relative to the association's folder. as-given (the
+    /// default) writes them as the reference does; relative writes each relative to the
+    /// association's folder (-o img3/l3.json img2/a_cal.fits gives ../img2/a_cal.fits);
+    /// absolute and basename write what they say.
+    #[arg(
+        long,
+        value_name = "HOW",
+        default_value = "as-given",
+        hide_default_value = true,
+        hide_possible_values = true,
+        value_parser = Completed(|| ["as-given", "relative", "absolute", "basename"].map(String::from).to_vec())
+    )]
+    member_paths: String,
+
     /// Read member names from LIST, one a line ('-' for standard input; repeatable)
     ///
     /// Blank lines and lines starting with '#' are skipped. A line may give the member's type
@@ -231,6 +262,24 @@ pub struct Cli {
     )]
     meta: Vec<String>,
 
+    /// Check the associations FILES as the pipeline will read them, then exit
+    ///
+    /// Reports every problem that would stop or mislead a run, one line each (FILE: error:
+    /// ... or FILE: warning: ...), with the product and member and the fix. Exits 1 if there
+    /// are errors. --format json writes the report as JSON.
+    #[arg(long, help_heading = "Checking")]
+    check: bool,
+
+    /// With --check, warnings count as errors
+    #[arg(long, requires = "check", help_heading = "Checking")]
+    strict: bool,
+
+    /// With --check, do not look for the member files
+    ///
+    /// For associations made elsewhere, or for files not there yet.
+    #[arg(long, requires = "check", help_heading = "Checking")]
+    no_files: bool,
+
     /// List every rule with its stage and what it needs, then exit
     #[arg(long)]
     list_rules: bool,
@@ -239,7 +288,7 @@ pub struct Cli {
     #[arg(long, value_name = "WHAT")]
     generate: Option<Generate>,
 
-    /// The exposures: file names or patterns, as science members
+    /// The exposures: file names or patterns, as science members (with --check: associations)
     #[arg(
         value_name = "FILES",
         required_unless_present_any = ["files_from", "list_rules", "generate"]
@@ -271,11 +320,23 @@ pub enum Command {
     ListRules,
     /// Print a man page or completions.
     Generate(Generate),
+    /// Check associations.
+    Check(CheckConfig),
+}
+
+/// What `--check` is asked.
+#[derive(Debug)]
+pub struct CheckConfig {
+    pub files: Vec<OsString>,
+    pub json: bool,
+    pub strict: bool,
+    pub member_files: MemberFiles,
 }
 
 /// Everything needed to build and write an association, free of clap.
 #[derive(Debug)]
 pub struct Config {
+    pub member_paths: MemberPaths,
     pub output: Output,
     pub format: Format,
     pub options: Options,
@@ -296,6 +357,28 @@ impl Cli {
         }
         if self.list_rules {
             return Ok(Command::ListRules);
+        }
+        if self.check {
+            let json = match self.format.as_deref() {
+                None | Some("text") => false,
+                Some("json") => true,
+                Some(other) => {
+                    return Err(usage_error(format!(
+                        "invalid value '{other}' for '--format <FMT>': with --check the formats \
+                         are text and json"
+                    )))
+                }
+            };
+            return Ok(Command::Check(CheckConfig {
+                files: self.files,
+                json,
+                strict: self.strict,
+                member_files: if self.no_files {
+                    MemberFiles::Skip
+                } else {
+                    MemberFiles::Check
+                },
+            }));
         }
         if let Some(file) = self.ruledefs.first() {
             bail!(
@@ -348,6 +431,8 @@ impl Cli {
             (ExpType::Sourcecat, self.sourcecat),
             (ExpType::Segmap, self.segmap),
             (ExpType::DirectImage, self.direct_image),
+            (ExpType::Selfcal, self.selfcal),
+            (ExpType::TargetAcquisition, self.target_acquisition),
         ];
         // A type chosen by a flag must suit the rule; a list may hold any type, with a warning.
         for (exptype, names) in &typed {
@@ -377,7 +462,20 @@ impl Cli {
             Separator::Lines
         };
         sources.glob = !self.no_glob;
+        let member_paths = match self.member_paths.as_str() {
+            "as-given" => MemberPaths::AsGiven,
+            "relative" => MemberPaths::Relative,
+            "absolute" => MemberPaths::Absolute,
+            "basename" => MemberPaths::Basename,
+            other => {
+                return Err(usage_error(format!(
+                    "invalid value '{other}' for '--member-paths <HOW>': it is as-given, \
+                     relative, absolute or basename"
+                )))
+            }
+        };
         Ok(Command::Build(Box::new(Config {
+            member_paths,
             // clap requires -o whenever it builds an association.
             output: Output::from_arg(self.output_file.unwrap_or_default()),
             format,
@@ -393,6 +491,26 @@ fn usage_error(message: String) -> anyhow::Error {
     command()
         .error(clap::error::ErrorKind::InvalidValue, message)
         .into()
+}
+
+/// A finding of --check as one line: `FILE: error: product 'p': member 'm': what; fix`.
+pub fn finding_line(file: &str, finding: &asn_from_list::check::Finding) -> String {
+    let severity = match finding.severity {
+        asn_from_list::check::Severity::Error => "error",
+        asn_from_list::check::Severity::Warning => "warning",
+    };
+    let mut line = format!("{file}: {severity}: ");
+    if let Some(product) = &finding.product {
+        line += &format!("product '{product}': ");
+    }
+    if let Some(member) = &finding.member {
+        line += &format!("member '{member}': ");
+    }
+    line += &finding.message;
+    if let Some(fix) = &finding.fix {
+        line += &format!("; {fix}");
+    }
+    line
 }
 
 /// The command line's own advice for a library warning.

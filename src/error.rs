@@ -262,6 +262,23 @@ pub enum Warning {
         first: String,
     },
 
+    /// Members that exist from the current folder but not from the association's, where the
+    /// pipeline looks for them.
+    #[error("{} not found from the association's folder, where the pipeline looks ('{tried}'); written relative to that folder, it is '{relative}'", match .count {
+        1 => format!("member '{first}' is"),
+        n => format!("{n} members, the first '{first}', are"),
+    })]
+    MemberNotFromAssociation {
+        /// How many.
+        count: usize,
+        /// The first of them, as given.
+        first: String,
+        /// Where the pipeline will look for it.
+        tried: String,
+        /// Its path relative to the association's folder.
+        relative: String,
+    },
+
     /// Members of a type that the stage does not document.
     #[error("{count} member(s) of type '{exptype}', which {stage} associations do not document; written as given")]
     UndocumentedType {

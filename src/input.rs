@@ -335,12 +335,12 @@ fn parse_lines<'a>(
                 if exptype.contains('\t') {
                     return Err(bad("more than one tab; write NAME<TAB>EXPTYPE"));
                 }
-                if !ExpType::KNOWN.contains(&exptype) {
+                if !ExpType::known().any(|known| known == exptype) {
                     warnings.push(Warning::UnknownType {
                         path: path.to_path_buf(),
                         line: number,
                         exptype: exptype.to_string(),
-                        closest: closest(exptype, ExpType::KNOWN),
+                        closest: closest(exptype, ExpType::known()),
                     });
                 }
                 (name, ExpType::parse(exptype))
@@ -360,7 +360,7 @@ fn check_spaces(path: &Path, line: usize, text: &str, name: &str, warnings: &mut
             .trim_end()
             .rsplit_once(' ')
             .is_some_and(|(before, word)| {
-                !before.trim().is_empty() && ExpType::KNOWN.contains(&word)
+                !before.trim().is_empty() && ExpType::known().any(|known| known == word)
             });
     if typed_after_spaces {
         warnings.push(Warning::TypeAfterSpaces {

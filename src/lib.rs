@@ -29,12 +29,14 @@
 #![deny(missing_docs)]
 
 pub mod builder;
+pub mod check;
 pub mod error;
 pub mod input;
 pub mod json;
 pub mod model;
 pub mod naming;
 pub mod output;
+pub mod paths;
 pub mod rules;
 mod suggest;
 pub mod yaml;

@@ -5,6 +5,7 @@
 mod argv;
 mod cli;
 
+use std::ffi::OsString;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -12,11 +13,15 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context};
+use asn_from_list::check::{Finding, Severity};
 use asn_from_list::input::Names;
-use asn_from_list::{build, json::Json, output, yaml::Yaml, Error, Format, Output, Warning};
+use asn_from_list::paths::{self, MemberPaths};
+use asn_from_list::{
+    build, json::Json, output, yaml::Yaml, Error, Format, Member, Output, Warning,
+};
 use clap::FromArgMatches;
 
-use cli::{Cli, Command, Config};
+use cli::{CheckConfig, Cli, Command, Config};
 
 /// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
 pub fn main() -> ExitCode {
@@ -33,7 +38,7 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_message(&e),
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) if err.is::<clap::Error>() => {
             clap_message(err.downcast_ref::<clap::Error>().expect("checked"))
         }
@@ -52,20 +57,77 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.into_command()? {
-        Command::Build(config) => build_and_write(*config),
-        Command::ListRules => {
-            cli::list_rules(&mut stdout()?.lock()).context("cannot write the rule list")
-        }
-        Command::Generate(what) => {
-            cli::generate(what, &mut stdout()?.lock()).context("cannot write to standard output")
+        Command::Build(config) => build_and_write(*config).map(|()| ExitCode::SUCCESS),
+        Command::ListRules => cli::list_rules(&mut stdout()?.lock())
+            .context("cannot write the rule list")
+            .map(|()| ExitCode::SUCCESS),
+        Command::Generate(what) => cli::generate(what, &mut stdout()?.lock())
+            .context("cannot write to standard output")
+            .map(|()| ExitCode::SUCCESS),
+        Command::Check(config) => check(config),
+    }
+}
+
+/// Checks each association and reports what it finds on standard output: exit 1 when there
+/// are errors (or, strictly, warnings).
+fn check(config: CheckConfig) -> anyhow::Result<ExitCode> {
+    let mut reports = Vec::new();
+    for file in &config.files {
+        let path = Path::new(file);
+        let findings = match std::fs::read(path) {
+            Ok(text) => asn_from_list::check::check(path, &text, config.member_files),
+            Err(e) => vec![Finding {
+                severity: Severity::Error,
+                product: None,
+                member: None,
+                message: format!("cannot read it: {e}"),
+                fix: None,
+            }],
+        };
+        reports.push((path.display().to_string(), findings));
+    }
+    let count = |severity| {
+        reports
+            .iter()
+            .flat_map(|(_, f)| f)
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let mut out = stdout()?.lock();
+    if config.json {
+        let files: Vec<_> = reports
+            .iter()
+            .map(|(file, findings)| serde_json::json!({"file": file, "findings": findings}))
+            .collect();
+        let report = serde_json::json!({"files": files, "errors": errors, "warnings": warnings});
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        for (file, findings) in &reports {
+            for finding in findings {
+                writeln!(
+                    out,
+                    "{}",
+                    escape_controls(&cli::finding_line(file, finding))
+                )?;
+            }
         }
     }
+    out.flush()?;
+    let failed = errors > 0 || (config.strict && warnings > 0);
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn build_and_write(config: Config) -> anyhow::Result<()> {
     let Config {
+        member_paths,
         output,
         format,
         options,
@@ -83,6 +145,29 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
     warnings.iter().for_each(warn);
     let inputs = members.iter().map(|m| Path::new(m.expname));
     output::refuse_inputs(&output, inputs.chain(lists.iter().map(|p| p.as_path())))?;
+    let asn_dir = match &output {
+        Output::File(path) => path.parent().unwrap_or(Path::new(".")),
+        Output::Stdout => Path::new("."),
+    };
+    let rewritten: Vec<OsString>;
+    let members = if member_paths == MemberPaths::AsGiven {
+        members
+    } else {
+        let cwd = std::env::current_dir().context("cannot tell the current folder")?;
+        rewritten = members
+            .iter()
+            .map(|m| member_paths.rewrite(m.expname, asn_dir, &cwd))
+            .collect();
+        let types = members.iter().map(|m| m.exptype);
+        rewritten
+            .iter()
+            .zip(types)
+            .map(|(n, t)| Member::new(n, t))
+            .collect()
+    };
+    if let Some(warning) = paths::member_path_warning(&members, asn_dir) {
+        warn(&warning);
+    }
     let built = build(options, members)?;
     built.warnings.iter().for_each(warn);
     let association = &built.association;

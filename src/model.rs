@@ -33,19 +33,25 @@ pub enum ExpType<'a> {
     Segmap,
     /// A direct image (Stage 2 wide-field slitless spectroscopy).
     DirectImage,
+    /// An exposure for bad-pixel self-calibration (Stage 2 spectroscopy).
+    Selfcal,
+    /// A target acquisition (Stage 2 MIRI LRS; the generator also lists them at Stage 3).
+    TargetAcquisition,
     /// Any other type string, written as given.
     Other(&'a str),
 }
 
 impl<'a> ExpType<'a> {
     /// The documented types other than science, in the order their members are written.
-    pub const ATTACHED: [ExpType<'static>; 6] = [
+    pub const ATTACHED: [ExpType<'static>; 8] = [
         ExpType::Background,
         ExpType::Imprint,
         ExpType::Psf,
         ExpType::Sourcecat,
         ExpType::Segmap,
         ExpType::DirectImage,
+        ExpType::Selfcal,
+        ExpType::TargetAcquisition,
     ];
 
     /// The type named by `s`: a documented type when `s` is its exact name, otherwise
@@ -59,6 +65,8 @@ impl<'a> ExpType<'a> {
             "sourcecat" => ExpType::Sourcecat,
             "segmap" => ExpType::Segmap,
             "direct_image" => ExpType::DirectImage,
+            "selfcal" => ExpType::Selfcal,
+            "target_acquisition" => ExpType::TargetAcquisition,
             other => ExpType::Other(other),
         }
     }
@@ -73,24 +81,18 @@ impl<'a> ExpType<'a> {
             ExpType::Sourcecat => "sourcecat",
             ExpType::Segmap => "segmap",
             ExpType::DirectImage => "direct_image",
+            ExpType::Selfcal => "selfcal",
+            ExpType::TargetAcquisition => "target_acquisition",
             ExpType::Other(s) => s,
         }
     }
 
-    /// Every member type the pipeline reads: science, the attached types, and those only the
-    /// pipeline's own generator writes (`calwebb_spec2` reads `selfcal` and
-    /// `target_acquisition`).
-    pub const KNOWN: [&'static str; 9] = [
-        "science",
-        "background",
-        "imprint",
-        "psf",
-        "sourcecat",
-        "segmap",
-        "direct_image",
-        "selfcal",
-        "target_acquisition",
-    ];
+    /// Every member type the pipeline reads, by name: science, then the attached types.
+    pub fn known() -> impl Iterator<Item = &'static str> + Clone {
+        std::iter::once(ExpType::Science)
+            .chain(ExpType::ATTACHED)
+            .map(|t| t.as_str())
+    }
 
     /// Where members of this type stand in a product: science first, then the documented
     /// types in [`ExpType::ATTACHED`] order, then any other type.
@@ -135,7 +137,14 @@ impl Stage {
         match self {
             Stage::Two => matches!(
                 exptype,
-                Science | Background | Imprint | Sourcecat | Segmap | DirectImage
+                Science
+                    | Background
+                    | Imprint
+                    | Sourcecat
+                    | Segmap
+                    | DirectImage
+                    | Selfcal
+                    | TargetAcquisition
             ),
             Stage::Three => matches!(exptype, Science | Background | Psf),
             Stage::Bare => exptype == Science,
@@ -481,10 +490,8 @@ mod tests {
         for t in ExpType::ATTACHED.into_iter().chain([ExpType::Science]) {
             assert_eq!(ExpType::parse(t.as_str()), t);
         }
-        assert_eq!(
-            ExpType::parse("target_acquisition"),
-            ExpType::Other("target_acquisition")
-        );
+        assert_eq!(ExpType::parse("selfcal"), ExpType::Selfcal);
+        assert_eq!(ExpType::parse("target_acq"), ExpType::Other("target_acq"));
         assert_eq!(ExpType::parse("PSF"), ExpType::Other("PSF"));
     }
 

@@ -70,7 +70,7 @@ fn bash_completes_rules_meta_keys_and_formats_for_both_names() {
         let keys = bash_completes(&script, &format!("{name} --meta asn_t"));
         assert_eq!(keys, ["asn_type="]);
         let formats = bash_completes(&script, &format!("{name} -f "));
-        assert_eq!(formats, ["json", "yaml"]);
+        assert_eq!(formats, ["json", "yaml", "text"]);
     }
     let registered = fs_text(&script);
     assert!(registered.contains("asn-from-list asn_from_list\n"));
