@@ -258,7 +258,7 @@ pub struct Cli {
         value_name = "KEY=VALUE",
         long_help = meta_help(),
         hide_possible_values = true,
-        value_parser = Completed(|| MetaKey::SETTABLE.iter().map(|k| format!("{k}=")).collect())
+        value_parser = Completed(|| MetaKey::settable().map(|k| format!("{k}=")).collect())
     )]
     meta: Vec<String>,
 
@@ -683,7 +683,7 @@ impl TypedValueParser for Completed {
 
 /// The long help of --meta, with the keys the library takes.
 fn meta_help() -> String {
-    let keys: Vec<&str> = MetaKey::SETTABLE.iter().map(|k| k.as_str()).collect();
+    let keys: Vec<&str> = MetaKey::settable().map(MetaKey::as_str).collect();
     let (last, rest) = keys.split_last().expect("there are meta keywords");
     format!(
         "Set a meta keyword to a string (repeatable)\n\nKEY is one of {} and {last}. A keyword \

@@ -342,7 +342,7 @@ struct KeyList;
 
 impl fmt::Display for KeyList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<&str> = MetaKey::SETTABLE.iter().map(|k| k.as_str()).collect();
+        let keys: Vec<&str> = MetaKey::settable().map(MetaKey::as_str).collect();
         let (last, rest) = keys.split_last().expect("there are meta keywords");
         write!(f, "{} and {last}", rest.join(", "))
     }

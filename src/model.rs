@@ -261,17 +261,9 @@ impl MetaKey {
     ];
 
     /// The keys a caller may set: all but `asn_rule`, which is the rule's name.
-    pub const SETTABLE: [MetaKey; 9] = [
-        MetaKey::AsnType,
-        MetaKey::VersionId,
-        MetaKey::CodeVersion,
-        MetaKey::DegradedStatus,
-        MetaKey::Program,
-        MetaKey::Constraints,
-        MetaKey::AsnId,
-        MetaKey::Target,
-        MetaKey::AsnPool,
-    ];
+    pub fn settable() -> impl Iterator<Item = MetaKey> {
+        MetaKey::ALL.into_iter().filter(|k| *k != MetaKey::AsnRule)
+    }
 
     /// The key as written in the file.
     pub fn as_str(self) -> &'static str {

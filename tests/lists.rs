@@ -99,16 +99,7 @@ fn old_mac_line_ends_give_one_member_a_line() {
 fn a_type_after_spaces_warns_to_use_a_tab() {
     let env = Env::new();
     env.write("list", "s_cal.fits\na_cal.fits    psf\n");
-    env.cmd()
-        .args([
-            "-o",
-            "out.json",
-            "--product-name",
-            "p",
-            "--files-from",
-            "list",
-        ])
-        .assert()
+    env.run("-o out.json --product-name p --files-from list")
         .success()
         .stderr(predicate::str::contains(
             "warning: 'list' line 2: 'a_cal.fits    psf' looks like a name and a member type \
@@ -120,16 +111,7 @@ fn a_type_after_spaces_warns_to_use_a_tab() {
 fn an_unknown_type_names_the_line_and_the_nearest_type() {
     let env = Env::new();
     env.write("list", "s_cal.fits\nr_cal.fits\tpfs\n");
-    env.cmd()
-        .args([
-            "-o",
-            "out.json",
-            "--product-name",
-            "p",
-            "--files-from",
-            "list",
-        ])
-        .assert()
+    env.run("-o out.json --product-name p --files-from list")
         .success()
         .stderr(predicate::str::contains(
             "warning: 'list' line 2: unknown member type 'pfs' (did you mean 'psf'?)",
