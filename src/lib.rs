@@ -10,6 +10,9 @@
 //!   its YAML text;
 //! - [`output`] puts that text where it belongs without ever destroying anything.
 //!
+//! [`check`] reads an association as the pipeline will, and [`header`] reads exposures' FITS
+//! primary headers for associations made from the files alone.
+//!
 //! # Example
 //!
 //! ```
@@ -31,6 +34,7 @@
 pub mod builder;
 pub mod check;
 pub mod error;
+pub mod header;
 pub mod input;
 pub mod json;
 pub mod model;
