@@ -41,6 +41,86 @@ pub struct Finding {
     pub fix: Option<String>,
 }
 
+impl Finding {
+    /// The finding as one line of a report: `FILE: error: product 'p': member 'm': what; fix`.
+    pub fn line(&self, file: &str) -> String {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut line = format!("{file}: {severity}: ");
+        if let Some(product) = &self.product {
+            line += &format!("product '{product}': ");
+        }
+        if let Some(member) = &self.member {
+            line += &format!("member '{member}': ");
+        }
+        line += &self.message;
+        if let Some(fix) = &self.fix {
+            line += &format!("; {fix}");
+        }
+        line
+    }
+}
+
+/// The findings for several association files.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    files: Vec<FileReport>,
+    errors: usize,
+    warnings: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct FileReport {
+    file: String,
+    findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Reads and checks the association at `path`, and adds what it finds; a file that cannot
+    /// be read is an error of its own.
+    pub fn check_file(&mut self, path: &Path, files: MemberFiles) {
+        let findings = match std::fs::read(path) {
+            Ok(text) => check(path, &text, files),
+            Err(e) => vec![Finding {
+                severity: Severity::Error,
+                product: None,
+                member: None,
+                message: format!("cannot read it: {e}"),
+                fix: None,
+            }],
+        };
+        for finding in &findings {
+            match finding.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+        self.files.push(FileReport {
+            file: path.display().to_string(),
+            findings,
+        });
+    }
+
+    /// How many errors were found.
+    pub fn errors(&self) -> usize {
+        self.errors
+    }
+
+    /// How many warnings were found.
+    pub fn warnings(&self) -> usize {
+        self.warnings
+    }
+
+    /// The report as lines of text, one a finding.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.files
+            .iter()
+            .flat_map(|f| f.findings.iter().map(|finding| finding.line(&f.file)))
+    }
+}
+
 /// Whether member files are looked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MemberFiles {
@@ -58,7 +138,7 @@ fn read_by(stage: Stage, exptype: &str) -> bool {
 
 /// The problems of the association at `path`, whose bytes are `text`.
 pub fn check(path: &Path, text: &[u8], files: MemberFiles) -> Vec<Finding> {
-    let mut report = Report::default();
+    let mut report = Findings::default();
     let is_json = path.extension().is_some_and(|e| e == "json");
     if !is_json {
         report.warning(
@@ -112,7 +192,7 @@ fn check_association(
     asn: &Map<String, Value>,
     dir: &Path,
     files: MemberFiles,
-    report: &mut Report,
+    report: &mut Findings,
 ) {
     let Some(products) = asn.get("products") else {
         let bare = asn.get("asn_rule").and_then(Value::as_str) == Some("Association")
@@ -261,7 +341,7 @@ fn check_exptype(
     expname: &str,
     exptype: &str,
     stage: Option<Stage>,
-    report: &mut Report,
+    report: &mut Findings,
 ) {
     let lower = exptype.to_lowercase();
     let known = |t: &str| ExpType::known().any(|k| k == t);
@@ -300,7 +380,7 @@ fn check_exptype(
     }
 }
 
-fn check_member_file(product: &str, expname: &str, dir: &Path, report: &mut Report) {
+fn check_member_file(product: &str, expname: &str, dir: &Path, report: &mut Findings) {
     let name = unmark_surrogates(expname);
     let tried = dir.join(&name);
     if tried.exists() {
@@ -370,11 +450,11 @@ impl Pipeline {
 }
 
 #[derive(Default)]
-struct Report {
+struct Findings {
     findings: Vec<Finding>,
 }
 
-impl Report {
+impl Findings {
     fn add(
         &mut self,
         severity: Severity,

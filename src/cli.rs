@@ -493,26 +493,6 @@ fn usage_error(message: String) -> anyhow::Error {
         .into()
 }
 
-/// A finding of --check as one line: `FILE: error: product 'p': member 'm': what; fix`.
-pub fn finding_line(file: &str, finding: &asn_from_list::check::Finding) -> String {
-    let severity = match finding.severity {
-        asn_from_list::check::Severity::Error => "error",
-        asn_from_list::check::Severity::Warning => "warning",
-    };
-    let mut line = format!("{file}: {severity}: ");
-    if let Some(product) = &finding.product {
-        line += &format!("product '{product}': ");
-    }
-    if let Some(member) = &finding.member {
-        line += &format!("member '{member}': ");
-    }
-    line += &finding.message;
-    if let Some(fix) = &finding.fix {
-        line += &format!("; {fix}");
-    }
-    line
-}
-
 /// The command line's own advice for a library warning.
 pub fn warning_hint(warning: &Warning) -> Option<&'static str> {
     match warning {

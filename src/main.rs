@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context};
-use asn_from_list::check::{Finding, Severity};
+use asn_from_list::check::Report;
 use asn_from_list::input::Names;
 use asn_from_list::paths::{self, MemberPaths};
 use asn_from_list::{
@@ -73,51 +73,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Checks each association and reports what it finds on standard output: exit 1 when there
 /// are errors (or, strictly, warnings).
 fn check(config: CheckConfig) -> anyhow::Result<ExitCode> {
-    let mut reports = Vec::new();
+    let mut report = Report::default();
     for file in &config.files {
-        let path = Path::new(file);
-        let findings = match std::fs::read(path) {
-            Ok(text) => asn_from_list::check::check(path, &text, config.member_files),
-            Err(e) => vec![Finding {
-                severity: Severity::Error,
-                product: None,
-                member: None,
-                message: format!("cannot read it: {e}"),
-                fix: None,
-            }],
-        };
-        reports.push((path.display().to_string(), findings));
+        report.check_file(Path::new(file), config.member_files);
     }
-    let count = |severity| {
-        reports
-            .iter()
-            .flat_map(|(_, f)| f)
-            .filter(|f| f.severity == severity)
-            .count()
-    };
-    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let mut out = stdout()?.lock();
     if config.json {
-        let files: Vec<_> = reports
-            .iter()
-            .map(|(file, findings)| serde_json::json!({"file": file, "findings": findings}))
-            .collect();
-        let report = serde_json::json!({"files": files, "errors": errors, "warnings": warnings});
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        for (file, findings) in &reports {
-            for finding in findings {
-                writeln!(
-                    out,
-                    "{}",
-                    escape_controls(&cli::finding_line(file, finding))
-                )?;
-            }
+        for line in report.lines() {
+            writeln!(out, "{}", escape_controls(&line))?;
         }
     }
     out.flush()?;
-    let failed = errors > 0 || (config.strict && warnings > 0);
+    let failed = report.errors() > 0 || (config.strict && report.warnings() > 0);
     Ok(if failed {
         ExitCode::FAILURE
     } else {
