@@ -118,6 +118,22 @@ pub struct Cli {
     )]
     output_file: Option<OsString>,
 
+    /// Make the associations from the files' FITS headers, into the folder given by -o
+    ///
+    /// Reads each file's primary header (never its data) and writes the Stage 2 associations
+    /// that jwst's own association generator makes for these files, one file each, into the
+    /// folder -o names (made if missing). Stage 3 is not made yet.
+    #[arg(long, help_heading = "From headers")]
+    auto: bool,
+
+    /// With --auto, print the associations and why each member is in them; write nothing
+    #[arg(long, requires = "auto", help_heading = "From headers")]
+    dry_run: bool,
+
+    /// With --auto, skip files that cannot be read or lack a needed keyword, with a warning
+    #[arg(long, requires = "auto", help_heading = "From headers")]
+    skip_bad: bool,
+
     /// The name of the Stage 3 product
     ///
     /// Stage 3 rules need it. Stage 2 rules name each product after its exposure, and the bare
@@ -322,6 +338,17 @@ pub enum Command {
     Generate(Generate),
     /// Check associations.
     Check(CheckConfig),
+    /// Make associations from headers.
+    Auto(AutoConfig),
+}
+
+/// What `--auto` is asked.
+#[derive(Debug)]
+pub struct AutoConfig {
+    pub dir: PathBuf,
+    pub files: Vec<OsString>,
+    pub dry_run: bool,
+    pub skip_bad: bool,
 }
 
 /// What `--check` is asked.
@@ -357,6 +384,15 @@ impl Cli {
         }
         if self.list_rules {
             return Ok(Command::ListRules);
+        }
+        if self.auto {
+            return Ok(Command::Auto(AutoConfig {
+                // clap requires -o with --auto.
+                dir: PathBuf::from(self.output_file.unwrap_or_default()),
+                files: self.files,
+                dry_run: self.dry_run,
+                skip_bad: self.skip_bad,
+            }));
         }
         if self.check {
             let json = match self.format.as_deref() {

@@ -17,11 +17,11 @@ use asn_from_list::check::Report;
 use asn_from_list::input::Names;
 use asn_from_list::paths::{self, MemberPaths};
 use asn_from_list::{
-    build, json::Json, output, yaml::Yaml, Error, Format, Member, Output, Warning,
+    build, header, json::Json, output, yaml::Yaml, Error, Format, Member, MetaKey, Output, Warning,
 };
 use clap::FromArgMatches;
 
-use cli::{CheckConfig, Cli, Command, Config};
+use cli::{AutoConfig, CheckConfig, Cli, Command, Config};
 
 /// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
 pub fn main() -> ExitCode {
@@ -67,7 +67,92 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .context("cannot write to standard output")
             .map(|()| ExitCode::SUCCESS),
         Command::Check(config) => check(config),
+        Command::Auto(config) => auto(config).map(|()| ExitCode::SUCCESS),
     }
+}
+
+/// Makes the Stage 2 associations of the files from their headers, and writes them into the
+/// folder, or, dry, shows them.
+fn auto(config: AutoConfig) -> anyhow::Result<()> {
+    let mut exposures = Vec::with_capacity(config.files.len());
+    for file in &config.files {
+        match header::read_primary_header(Path::new(file)) {
+            Ok(h) => exposures.push(header::Exposure::new(file.clone(), h)),
+            Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
+            Err(e) => {
+                return Err(e).context("nothing was written; --skip-bad leaves such files out")
+            }
+        }
+    }
+    let rows = header::pool::pool(exposures)?;
+    let cwd = std::env::current_dir().context("cannot tell the current folder")?;
+    let made = header::stage2_associations(&rows, &config.dir, &cwd);
+    let used: std::collections::HashSet<OsString> = made
+        .iter()
+        .flat_map(|m| {
+            std::iter::once(m.science().clone()).chain(m.attached().map(|(n, _, _)| n.clone()))
+        })
+        .collect();
+    let unused: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            !used.contains(&paths::MemberPaths::Relative.rewrite(
+                &r.exposure.name,
+                &config.dir,
+                &cwd,
+            ))
+        })
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.exposure.name.to_string_lossy(),
+                r.exp_type.to_uppercase()
+            )
+        })
+        .collect();
+    if !unused.is_empty() {
+        say(
+            "warning",
+            &format_args!("in no Stage 2 association: {}", unused.join(", ")),
+        );
+    }
+    if config.dry_run {
+        let mut out = stdout()?.lock();
+        for m in &made {
+            let meta = |k| m.meta(k).unwrap_or("");
+            writeln!(
+                out,
+                "{}  {} {} ({})",
+                m.file_name,
+                meta(MetaKey::AsnType),
+                meta(MetaKey::AsnId),
+                meta(MetaKey::AsnRule)
+            )?;
+            writeln!(
+                out,
+                "    science             {}",
+                m.science().to_string_lossy()
+            )?;
+            for (name, exptype, why) in m.attached() {
+                writeln!(
+                    out,
+                    "    {:<19} {}  <- {why}",
+                    exptype.as_str(),
+                    name.to_string_lossy()
+                )?;
+            }
+        }
+        return out.flush().context("cannot write to standard output");
+    }
+    std::fs::create_dir_all(&config.dir)
+        .with_context(|| format!("cannot make the folder '{}'", config.dir.display()))?;
+    for m in &made {
+        output::write(
+            &Output::File(config.dir.join(&m.file_name)),
+            &Json(&m.association()),
+        )?;
+    }
+    Ok(())
 }
 
 /// Checks each association and reports what it finds on standard output: exit 1 when there

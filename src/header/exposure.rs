@@ -114,6 +114,14 @@ impl Exposure {
         self.header.text(keyword)
     }
 
+    /// A keyword's text as the header holds it, case and all.
+    pub fn raw_text(&self, keyword: &str) -> Option<String> {
+        match self.header.get(keyword)? {
+            super::read::Keyword::Text(text) => Some(text.clone()),
+            other => Some(other.pool_text()),
+        }
+    }
+
     /// Whether `keyword` is set: present, and none of the generator's empty values.
     pub fn is_set(&self, keyword: &str) -> bool {
         self.value(keyword)

@@ -1,0 +1,184 @@
+//! The exposures as the generator's pool holds them under the candidate policy
+//! (`SPEC.md` §4.2): ordered by base name, each with its target number and its candidates.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+
+use super::exposure::{Exposure, Role};
+
+/// `IMAGE2_SCIENCE_EXP_TYPES` (`jwst/associations/lib/dms_base.py:87-98`).
+pub(crate) const IMAGE2_SCIENCE: &[&str] = &[
+    "fgs_image",
+    "mir_4qpm",
+    "mir_image",
+    "mir_lyot",
+    "nis_ami",
+    "nis_image",
+    "nrc_coron",
+    "nrc_image",
+    "nrs_mimf",
+    "nrc_tsimage",
+];
+
+/// `ACQ_EXP_TYPES` (`jwst/associations/lib/dms_base.py:31-45`).
+pub(crate) const ACQUISITIONS: &[&str] = &[
+    "mir_tacq",
+    "mir_taconfirm",
+    "nis_taconfirm",
+    "nis_tacq",
+    "nrc_taconfirm",
+    "nrc_tacq",
+    "nrs_confirm",
+    "nrs_msata",
+    "nrs_taconfirm",
+    "nrs_tacq",
+    "nrs_taslit",
+    "nrs_verify",
+    "nrs_wata",
+];
+
+/// `IMAGE2_NONSCIENCE_EXP_TYPES` less the acquisitions (`jwst/associations/lib/dms_base.py:100-107`).
+pub(crate) const IMAGE2_NONSCIENCE: &[&str] = &[
+    "mir_coroncal",
+    "nis_focus",
+    "nrc_focus",
+    "nrs_focus",
+    "nrs_image",
+];
+
+/// `SPEC2_SCIENCE_EXP_TYPES` (`jwst/associations/lib/dms_base.py:109-122`).
+pub(crate) const SPEC2_SCIENCE: &[&str] = &[
+    "mir_lrs-fixedslit",
+    "mir_lrs-slitless",
+    "mir_mrs",
+    "mir_wfss",
+    "nis_soss",
+    "nis_wfss",
+    "nrc_tsgrism",
+    "nrc_wfss",
+    "nrs_fixedslit",
+    "nrs_ifu",
+    "nrs_msaspec",
+    "nrs_brightobj",
+];
+
+/// `TSO_EXP_TYPES` (`jwst/associations/lib/dms_base.py:137`): TSO whatever `TSOVISIT` says.
+const TSO_TYPES: &[&str] = &["nrc_tsimage", "nrc_tsgrism", "nrs_brightobj"];
+
+/// One pool row: an exposure with what the policy adds to it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The exposure.
+    pub exposure: Exposure,
+    /// Its `EXP_TYPE`, lower-cased.
+    pub exp_type: String,
+    /// Its role before any rule.
+    pub role: Role,
+    /// 1 + the index of its `TARGNAME` among the distinct names in input order.
+    pub target: usize,
+    /// Its observation candidate, `o` + `OBSERVTN`.
+    pub observation: String,
+}
+
+impl Row {
+    /// A keyword as the pool holds it.
+    pub fn value(&self, keyword: &str) -> Option<String> {
+        self.exposure.value(keyword)
+    }
+
+    /// Whether a keyword is set.
+    pub fn is_set(&self, keyword: &str) -> bool {
+        self.exposure.is_set(keyword)
+    }
+
+    /// Whether the exposure is a time series (`TSOVISIT` is `t`, or its type always is).
+    pub fn is_tso(&self) -> bool {
+        self.value("TSOVISIT").as_deref() == Some("t")
+            || TSO_TYPES.contains(&self.exp_type.as_str())
+    }
+
+    /// The program, zero-padded to five digits as the generator writes it.
+    pub fn program(&self) -> String {
+        format!("{:0>5}", self.value("PROGRAM").unwrap_or_default())
+    }
+
+    /// The first of `keywords` that the header has, as the pool holds it.
+    pub fn first_of(&self, keywords: &[&str]) -> Option<String> {
+        keywords.iter().find_map(|k| self.value(k))
+    }
+
+    /// An integer keyword, if it is one.
+    pub fn integer(&self, keyword: &str) -> Option<i64> {
+        self.value(keyword)?.parse().ok()
+    }
+}
+
+/// What makes a set of files unusable for the generator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    /// A keyword the generator cannot do without.
+    #[error("'{file}': no {keyword} keyword, which associations from headers need")]
+    MissingKeyword {
+        /// The file.
+        file: String,
+        /// The keyword.
+        keyword: &'static str,
+    },
+    /// Two inputs with one base name.
+    #[error("'{first}' and '{second}' have the same file name; associations name members by it")]
+    SameName {
+        /// The first input.
+        first: String,
+        /// The second.
+        second: String,
+    },
+}
+
+/// The pool of `exposures` under the candidate policy: ordered by base name (bytewise), with
+/// target numbers by first appearance of each `TARGNAME` in that order.
+///
+/// # Errors
+///
+/// [`PoolError::MissingKeyword`] for an exposure without `OBSERVTN` or `TARGNAME`, and
+/// [`PoolError::SameName`] for two with one base name.
+pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
+    let base = |e: &Exposure| {
+        std::path::Path::new(&e.name)
+            .file_name()
+            .unwrap_or(OsStr::new(""))
+            .to_os_string()
+    };
+    exposures.sort_by_key(|e| base(e));
+    if let Some(pair) = exposures.windows(2).find(|w| base(&w[0]) == base(&w[1])) {
+        return Err(PoolError::SameName {
+            first: pair[0].name.to_string_lossy().into_owned(),
+            second: pair[1].name.to_string_lossy().into_owned(),
+        });
+    }
+    let mut targets: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::with_capacity(exposures.len());
+    for exposure in exposures {
+        let file = exposure.name.to_string_lossy().into_owned();
+        let missing = |keyword| PoolError::MissingKeyword {
+            file: file.clone(),
+            keyword,
+        };
+        let observtn = exposure
+            .value("OBSERVTN")
+            .ok_or_else(|| missing("OBSERVTN"))?;
+        // Names are compared as the header holds them, case and all.
+        let targname = exposure
+            .raw_text("TARGNAME")
+            .ok_or_else(|| missing("TARGNAME"))?;
+        let next = targets.len() + 1;
+        let target = *targets.entry(targname).or_insert(next);
+        rows.push(Row {
+            exp_type: exposure.exp_type(),
+            role: exposure.role(),
+            target,
+            observation: format!("o{observtn}"),
+            exposure,
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,560 @@
+//! Stage 2 associations from a pool, as jwst 3.0.0's generator makes them under the candidate
+//! policy (`SPEC.md` §2): which exposures get one, under which rule, and what each attaches.
+//!
+//! Every rule that takes an exposure as its science proposes an association in each of the
+//! exposure's candidates, its observation (`oNNN`) and the shared background candidate
+//! (`c1000`, valid only with a background member). Pruning then keeps, for each science
+//! exposure, the proposals no other proposal's members strictly contain; among equal ones, the
+//! observation candidate, then the rule for special exposures.
+
+use std::collections::BTreeSet;
+
+use super::exposure::Role;
+use super::pool::{Row, ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, SPEC2_SCIENCE};
+
+/// The shared background candidate of the policy.
+pub const SHARED_CANDIDATE: &str = "c1000";
+
+/// A member of a planned association: an exposure of the pool, or a name derived from one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Name {
+    /// The pool row at this index.
+    Row(usize),
+    /// A derived file name (a WFSS direct image's Stage 3 products).
+    Derived(String),
+}
+
+/// One attached member, with why it was attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    /// The member.
+    pub name: Name,
+    /// Its `exptype`.
+    pub exptype: &'static str,
+    /// Why: the keys that matched.
+    pub why: String,
+}
+
+/// A Stage 2 association, planned: its science row, its attached members and its meta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// `image2`, `spec2`, `tso-image2`, `tso-spec2`.
+    pub asn_type: &'static str,
+    /// The rule's name, without the generator's `candidate_` prefix.
+    pub rule: &'static str,
+    /// `oNNN` or `c1000`.
+    pub asn_id: String,
+    /// The science row.
+    pub science: usize,
+    /// The other members.
+    pub attached: Vec<Attached>,
+}
+
+impl Planned {
+    fn members(&self) -> BTreeSet<(Name, &'static str)> {
+        std::iter::once((Name::Row(self.science), "science"))
+            .chain(self.attached.iter().map(|a| (a.name.clone(), a.exptype)))
+            .collect()
+    }
+
+    /// Rules for special exposures win over the general ones when both propose the same
+    /// members.
+    fn is_special(&self) -> bool {
+        self.rule.ends_with("Special") || self.rule.ends_with("Imprint")
+    }
+}
+
+/// The Stage 2 associations of `pool`, in pool order of their science exposures.
+pub fn associations(pool: &[Row]) -> Vec<Planned> {
+    let mut planned = Vec::new();
+    for science in 0..pool.len() {
+        let mut proposals = Vec::new();
+        for rule in rules_for(pool, science) {
+            for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
+                let in_candidate =
+                    |i: usize| candidate == SHARED_CANDIDATE || pool[i].observation == candidate;
+                let Some(attached) = (rule.attach)(pool, science, &in_candidate) else {
+                    continue;
+                };
+                let shared = candidate == SHARED_CANDIDATE;
+                let has_background = attached.iter().any(|a| a.exptype == "background");
+                if shared && (!has_background || !rule.background_candidates) {
+                    continue;
+                }
+                proposals.push(Planned {
+                    asn_type: rule.asn_type,
+                    rule: rule.name,
+                    asn_id: candidate.to_string(),
+                    science,
+                    attached,
+                });
+            }
+        }
+        planned.extend(prune(proposals));
+    }
+    planned
+}
+
+/// Keeps the proposals whose members no other's strictly contain, one of each set of equals.
+fn prune(proposals: Vec<Planned>) -> Vec<Planned> {
+    let sets: Vec<_> = proposals.iter().map(Planned::members).collect();
+    let mut kept: Vec<(Planned, BTreeSet<(Name, &'static str)>)> = Vec::new();
+    for (proposal, set) in proposals.into_iter().zip(sets.iter().cloned()) {
+        if sets
+            .iter()
+            .any(|other| set.is_subset(other) && set.len() < other.len())
+        {
+            continue;
+        }
+        match kept.iter_mut().find(|(_, s)| *s == set) {
+            Some((held, _)) => {
+                let better = (proposal.asn_id.starts_with('o'), proposal.is_special())
+                    > (held.asn_id.starts_with('o'), held.is_special());
+                if better {
+                    *held = proposal;
+                }
+            }
+            None => kept.push((proposal, set)),
+        }
+    }
+    kept.into_iter().map(|(p, _)| p).collect()
+}
+
+/// What a rule attaches to the science row (the `usize`) of the pool, among the rows the
+/// candidate holds (the closure); `None`: the rule makes nothing there.
+type Attach = fn(&[Row], usize, &dyn Fn(usize) -> bool) -> Option<Vec<Attached>>;
+
+/// A rule: its name, the association type it makes, and what it attaches.
+struct Rule {
+    name: &'static str,
+    asn_type: &'static str,
+    /// Whether a background candidate may hold its associations.
+    background_candidates: bool,
+    attach: Attach,
+}
+
+const fn rule(
+    name: &'static str,
+    asn_type: &'static str,
+    attach: Attach,
+) -> Rule {
+    Rule {
+        name,
+        asn_type,
+        background_candidates: true,
+        attach,
+    }
+}
+
+fn nothing(_: &[Row], _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+    Some(Vec::new())
+}
+
+/// The rules that take row `science` as their science exposure (`SPEC.md` §2.3).
+fn rules_for(pool: &[Row], science: usize) -> Vec<Rule> {
+    let row = &pool[science];
+    let t = row.exp_type.as_str();
+    if row.role == Role::TargetAcquisition
+        || ACQUISITIONS.contains(&t)
+        || IMAGE2_NONSCIENCE.contains(&t)
+    {
+        return vec![rule("Asn_Lv2ImageNonScience", "image2", nothing)];
+    }
+    if matches!(
+        row.role,
+        Role::Dark | Role::Flat | Role::Engineering | Role::Autoflat | Role::Autowave
+    ) {
+        return Vec::new();
+    }
+    if t.starts_with("fgs_") {
+        return vec![rule("Asn_Lv2FGS", "image2", nothing)];
+    }
+    if IMAGE2_SCIENCE.contains(&t) {
+        return image_rules(row);
+    }
+    if SPEC2_SCIENCE.contains(&t) {
+        return spectral_rules(pool, science);
+    }
+    Vec::new()
+}
+
+fn image_rules(row: &Row) -> Vec<Rule> {
+    if row.is_tso() {
+        return vec![rule("Asn_Lv2ImageTSO", "tso-image2", nothing)];
+    }
+    match row.role {
+        Role::Background => vec![rule("Asn_Lv2ImageSpecial", "image2", nothing)],
+        // PSF references are calibrated as science at Stage 2.
+        Role::Psf => vec![
+            rule("Asn_Lv2ImageSpecial", "image2", nothing),
+            rule("Asn_Lv2Image", "image2", backgrounds),
+        ],
+        Role::Science => vec![rule("Asn_Lv2Image", "image2", backgrounds)],
+        _ => Vec::new(),
+    }
+}
+
+fn spectral_rules(pool: &[Row], science: usize) -> Vec<Rule> {
+    let row = &pool[science];
+    let t = row.exp_type.as_str();
+    match t {
+        "nis_wfss" => return vec![rule("Asn_Lv2WFSSNIS", "spec2", wfss)],
+        "nrc_wfss" => return vec![rule("Asn_Lv2WFSSNRC", "spec2", wfss)],
+        _ => {}
+    }
+    match row.role {
+        Role::Imprint => return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing)],
+        Role::Background | Role::Psf => {
+            return vec![rule("Asn_Lv2SpecSpecial", "spec2", own_imprints)]
+        }
+        _ => {}
+    }
+    if t.starts_with("mir_lrs-") {
+        let mut rules = vec![rule("Asn_MIRLRSTAConfirm", "spec2", lrs_ta_confirm)];
+        if t == "mir_lrs-fixedslit" && patttype(row) == "along-slit-nod" && row.is_set("PATT_NUM") {
+            rules.push(Rule {
+                background_candidates: false,
+                ..rule("Asn_Lv2MIRLRSFixedSlitNod", "spec2", lrs_nods)
+            });
+        }
+        return rules;
+    }
+    if row.is_tso() && !matches!(t, "nrs_msaspec" | "nrs_fixedslit") {
+        let excluded = (t == "nis_soss" && row.value("FILTER").as_deref() == Some("f277w"))
+            || (t == "nrc_tsgrism"
+                && (row.value("PUPIL").as_deref() == Some("clear")
+                    || row.value("DETECTOR").as_deref() == Some("nrcblong")));
+        return if excluded {
+            Vec::new()
+        } else {
+            vec![rule("Asn_Lv2SpecTSO", "tso-spec2", nothing)]
+        };
+    }
+    match t {
+        "nrs_fixedslit" => vec![rule("Asn_Lv2NRSFSS", "spec2", slit_nods)],
+        "nrs_msaspec" if row.is_set("MSAMETFL") => vec![rule("Asn_Lv2NRSMSA", "spec2", slit_nods)],
+        "nrs_ifu" if matches!(patttype(row).as_str(), "2-point-nod" | "4-point-nod") => {
+            vec![rule("Asn_Lv2NRSIFUNod", "spec2", ifu_nods)]
+        }
+        _ if is_nod_pattern(row) => Vec::new(),
+        _ => vec![rule("Asn_Lv2Spec", "spec2", spec)],
+    }
+}
+
+fn patttype(row: &Row) -> String {
+    row.value("PATTTYPE").unwrap_or_default()
+}
+
+/// `Asn_Lv2Spec` takes no nodded exposure (`jwst/associations/lib/rules_level2b.py:334-344`).
+fn is_nod_pattern(row: &Row) -> bool {
+    matches!(
+        patttype(row).as_str(),
+        "2-point-nod" | "4-point-nod" | "along-slit-nod"
+    )
+}
+
+/// The Level 2 mode keys (`Constraint_Mode`, `jwst/associations/lib/rules_level2_base.py:713-771`):
+/// the first exposure sets each, later ones must match; an optional key absent on either side
+/// passes.
+fn same_mode(a: &Row, b: &Row) -> bool {
+    let required: &[&[&str]] = &[
+        &["PROGRAM"],
+        &["INSTRUME"],
+        &["DETECTOR"],
+        &["FILTER", "BAND"],
+    ];
+    let optional: &[&[&str]] = &[
+        &["PUPIL", "GRATING"],
+        &["FXD_SLIT"],
+        &["SUBARRAY"],
+        &["CHANNEL"],
+    ];
+    required.iter().all(|keys| {
+        let (x, y) = (a.first_of(keys), b.first_of(keys));
+        x.is_some() && x == y
+    }) && optional
+        .iter()
+        .all(|keys| match (a.first_of(keys), b.first_of(keys)) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        })
+}
+
+fn mode_keys(row: &Row) -> String {
+    let parts: Vec<String> = [
+        ("DETECTOR", &["DETECTOR"][..]),
+        ("FILTER", &["FILTER", "BAND"][..]),
+        ("PUPIL", &["PUPIL", "GRATING"][..]),
+        ("SUBARRAY", &["SUBARRAY"][..]),
+    ]
+    .iter()
+    .filter_map(|(label, keys)| {
+        row.first_of(keys)
+            .map(|v| format!("{label}={}", v.to_uppercase()))
+    })
+    .collect();
+    parts.join(" ")
+}
+
+fn attached(pool: &[Row], index: usize, exptype: &'static str, why: String) -> Attached {
+    let _ = pool;
+    Attached {
+        name: Name::Row(index),
+        exptype,
+        why,
+    }
+}
+
+/// The background exposures (`BKGDTARG` set) of the science's mode in the candidate.
+fn backgrounds(
+    pool: &[Row],
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Attached>> {
+    let s = &pool[science];
+    Some(
+        (0..pool.len())
+            .filter(|&i| i != science && within(i))
+            .filter(|&i| pool[i].role == Role::Background && same_mode(s, &pool[i]))
+            .map(|i| {
+                attached(
+                    pool,
+                    i,
+                    "background",
+                    format!("BKGDTARG=T, same {}", mode_keys(s)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Imprints of the science's mode, pruned as `prune_imprints` does
+/// (`jwst/associations/lib/rules_level2_base.py:926-1017`).
+fn imprints(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
+    let s = &pool[science];
+    let all: Vec<usize> = (0..pool.len())
+        .filter(|&i| i != science && within(i))
+        .filter(|&i| pool[i].role == Role::Imprint && same_mode(s, &pool[i]))
+        .collect();
+    let background = |i: usize| pool[i].is_set("BKGDTARG");
+    let checked: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| background(i) == s.is_set("BKGDTARG"))
+        .collect();
+    let same_target = checked.iter().any(|&i| pool[i].target == s.target);
+    all.into_iter()
+        .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
+        .map(|i| {
+            attached(
+                pool,
+                i,
+                "imprint",
+                format!("IS_IMPRT=T, same {}", mode_keys(s)),
+            )
+        })
+        .collect()
+}
+
+fn own_imprints(
+    pool: &[Row],
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Attached>> {
+    Some(imprints(pool, science, within))
+}
+
+fn spec(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+    let mut members = backgrounds(pool, science, within)?;
+    members.extend(imprints(pool, science, within));
+    Some(members)
+}
+
+/// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`) and the target acquisition
+/// confirmation.
+fn lrs_ta_confirm(
+    pool: &[Row],
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Attached>> {
+    let s = &pool[science];
+    let mut members: Vec<Attached> = if s.is_tso() {
+        Vec::new()
+    } else {
+        backgrounds(pool, science, within)?
+            .into_iter()
+            .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
+            .collect()
+    };
+    members.extend(ta_confirm(pool, within));
+    Some(members)
+}
+
+fn ta_confirm(pool: &[Row], within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
+    (0..pool.len())
+        .filter(|&i| within(i) && pool[i].exp_type == "mir_taconfirm" && pool[i].is_set("OBS_ID"))
+        .map(|i| {
+            attached(
+                pool,
+                i,
+                "target_acquisition",
+                "EXP_TYPE=MIR_TACONFIRM".to_string(),
+            )
+        })
+        .collect()
+}
+
+/// MIRI LRS along-slit nod: every other nod position is a background.
+fn lrs_nods(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+    let s = &pool[science];
+    let mut members: Vec<Attached> = (0..pool.len())
+        .filter(|&i| i != science && within(i))
+        .filter(|&i| {
+            let b = &pool[i];
+            b.exp_type == "mir_lrs-fixedslit"
+                && patttype(b) == "along-slit-nod"
+                && b.is_set("PATT_NUM")
+                && b.value("PATT_NUM") != s.value("PATT_NUM")
+        })
+        .map(|i| {
+            attached(
+                pool,
+                i,
+                "background",
+                "another ALONG-SLIT-NOD position (PATT_NUM)".to_string(),
+            )
+        })
+        .collect();
+    members.extend(ta_confirm(pool, within));
+    Some(members)
+}
+
+/// NIRSpec fixed slit and MOS: the other exposures of the nod set are backgrounds unless they
+/// overlap the science (`AsnMixin_Lv2Nod`, `jwst/associations/lib/rules_level2_base.py:1053-1230`).
+fn slit_nods(
+    pool: &[Row],
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Attached>> {
+    let s = &pool[science];
+    let fs = s.exp_type == "nrs_fixedslit";
+    let same_set = |b: &Row| {
+        b.exp_type == s.exp_type
+            && b.role == Role::Science
+            && same_mode(s, b)
+            && (!fs
+                || ["NUMDTHPT", "SUBPXPTS"]
+                    .iter()
+                    .all(|k| b.value(k) == s.value(k)))
+    };
+    let mut members: Vec<Attached> = (0..pool.len())
+        .filter(|&i| i != science && within(i) && same_set(&pool[i]) && !overlap(s, &pool[i]))
+        .map(|i| {
+            attached(
+                pool,
+                i,
+                "background",
+                format!("another nod position (PATT_NUM), same {}", mode_keys(s)),
+            )
+        })
+        .collect();
+    if !fs {
+        members.extend(imprints(pool, science, within));
+    }
+    Some(members)
+}
+
+/// Whether nod partner `b` overlaps science `s`, so that it cannot be its background.
+fn overlap(s: &Row, b: &Row) -> bool {
+    let fs = s.exp_type == "nrs_fixedslit";
+    if s.target != b.target {
+        return true;
+    }
+    let subpx = |r: &Row| r.integer("SUBPXPTS").or_else(|| r.integer("SUBPXPNS"));
+    let numbers = (
+        s.integer("NUMDTHPT"),
+        s.integer("PATT_NUM"),
+        b.integer("PATT_NUM"),
+        subpx(s),
+        subpx(b),
+    );
+    let (Some(numdthpt), Some(ps), Some(pb), Some(ss), Some(sb)) = numbers else {
+        return fs;
+    };
+    if ss == 0 || sb == 0 {
+        return fs;
+    }
+    let (position_s, position_b) = ((ps - 1) / ss, (pb - 1) / sb);
+    if position_s == position_b {
+        return true;
+    }
+    fs && s.value("FXD_SLIT").as_deref() == Some("s1600a1")
+        && numdthpt / ss == 5
+        && (position_s - position_b).abs() <= 1
+}
+
+/// NIRSpec IFU nods: every other nod is a background, and so is every background exposure.
+fn ifu_nods(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+    let s = &pool[science];
+    let mut members: Vec<Attached> = (0..pool.len())
+        .filter(|&i| i != science && within(i))
+        .filter(|&i| {
+            let b = &pool[i];
+            b.exp_type == "nrs_ifu"
+                && b.role == Role::Science
+                && same_mode(s, b)
+                && patttype(b) == patttype(s)
+        })
+        .map(|i| {
+            attached(
+                pool,
+                i,
+                "background",
+                format!("another {} position", patttype(s).to_uppercase()),
+            )
+        })
+        .collect();
+    members.extend(backgrounds(pool, science, within)?);
+    members.extend(imprints(pool, science, within));
+    Some(members)
+}
+
+/// WFSS: the first direct image of the same target and instrument (NIRISS: same `PUPIL` and
+/// `SUBARRAY`; NIRCam: same `DETECTOR`), as its Stage 3 products' names; no direct image, no
+/// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
+fn wfss(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+    let s = &pool[science];
+    let keys: &[&str] = if s.exp_type == "nis_wfss" {
+        &["PUPIL", "SUBARRAY"]
+    } else {
+        &["DETECTOR"]
+    };
+    let direct = (0..pool.len()).find(|&i| {
+        let d = &pool[i];
+        within(i)
+            && matches!(d.exp_type.as_str(), "nis_image" | "nrc_image" | "mir_image")
+            && d.role == Role::Science
+            && d.target == s.target
+            && d.value("INSTRUME") == s.value("INSTRUME")
+            && keys.iter().all(|k| d.value(k) == s.value(k))
+    })?;
+    let root = super::naming::stage3_image_name(&pool[direct], &s.observation);
+    let why = format!(
+        "direct image {}",
+        pool[direct].exposure.name.to_string_lossy()
+    );
+    Some(
+        [
+            ("_i2d.fits", "direct_image"),
+            ("_cat.ecsv", "sourcecat"),
+            ("_segm.fits", "segmap"),
+        ]
+        .into_iter()
+        .map(|(suffix, exptype)| Attached {
+            name: Name::Derived(format!("{root}{suffix}")),
+            exptype,
+            why: why.clone(),
+        })
+        .collect(),
+    )
+}

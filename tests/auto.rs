@@ -1,0 +1,226 @@
+//! `--auto`: associations from FITS headers, held to the pipeline's own generator. Each
+//! header-mode scenario (`tests/fixtures/header-mode`, synthetic exposures with the
+//! generator's associations in `expected.json`) runs as the shared checks run it, and every
+//! Stage 2 association must be identical under the comparer's normalisation (`SPEC.md` §5).
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use predicates::prelude::*;
+use serde_json::{json, Value};
+
+const STAGE2: &[&str] = &[
+    "image2",
+    "spec2",
+    "tso-image2",
+    "tso-spec2",
+    "nrslamp-spec2",
+];
+
+fn scenarios() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/header-mode/scenarios");
+    let mut dirs: Vec<_> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn fits_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".fits"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// An association as the comparer sees it: its keys, and each product's name and sorted
+/// `[exptype, base name]` members.
+fn normalise(asn: &Value) -> Value {
+    let base = |name: &str| name.rsplit(['/', '\\']).next().unwrap().to_string();
+    let products: Vec<Value> = asn["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let mut members: Vec<(String, String)> = p["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| match m {
+                    Value::Array(pair) => (
+                        pair[0].as_str().unwrap().into(),
+                        base(pair[1].as_str().unwrap()),
+                    ),
+                    m => (
+                        m["exptype"].as_str().unwrap().into(),
+                        base(m["expname"].as_str().unwrap()),
+                    ),
+                })
+                .collect();
+            members.sort();
+            json!({"name": p["name"], "members": members})
+        })
+        .collect();
+    json!({
+        "asn_type": asn["asn_type"], "asn_id": asn["asn_id"], "asn_rule": asn["asn_rule"],
+        "program": asn["program"], "target": asn["target"], "products": products,
+    })
+}
+
+#[test]
+fn every_stage2_association_of_every_scenario_is_the_generator_s() {
+    let mut identical = 0;
+    let mut expected_count = 0;
+    let mut report = Vec::new();
+    for dir in scenarios() {
+        let env = Env::new();
+        let out = env.join("out");
+        let run = env
+            .cmd()
+            .current_dir(&dir)
+            .arg("--auto")
+            .arg("-o")
+            .arg(&out)
+            .args(fits_names(&dir))
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let expected: Vec<Value> =
+            serde_json::from_slice(&fs::read(dir.join("expected.json")).unwrap()).unwrap();
+        let expected: Vec<Value> = expected
+            .iter()
+            .filter(|a| STAGE2.contains(&a["asn_type"].as_str().unwrap()))
+            .map(normalise)
+            .collect();
+        let mut written: Vec<Value> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                normalise(&serde_json::from_slice(&fs::read(e.unwrap().path()).unwrap()).unwrap())
+            })
+            .collect();
+        expected_count += expected.len();
+        for want in &expected {
+            match written.iter().position(|got| got == want) {
+                Some(at) => {
+                    written.remove(at);
+                    identical += 1;
+                }
+                None => report.push(format!("{}: missing {want}", dir.display())),
+            }
+        }
+        report.extend(
+            written
+                .iter()
+                .map(|extra| format!("{}: extra {extra}", dir.display())),
+        );
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+    assert_eq!((identical, expected_count), (173, 173));
+}
+
+#[test]
+fn a_dry_run_shows_each_member_and_why_and_writes_nothing() {
+    let dir = scenarios()
+        .into_iter()
+        .find(|d| d.ends_with("miri-imaging-background-obs"))
+        .unwrap();
+    let env = Env::new();
+    let out = env.join("out");
+    let run = env
+        .cmd()
+        .current_dir(&dir)
+        .arg("--auto")
+        .arg("--dry-run")
+        .arg("-o")
+        .arg(&out)
+        .args(fits_names(&dir))
+        .assert()
+        .success();
+    let table = stdout_of(&run);
+    assert!(
+        table.contains("image2 c1000 (candidate_Asn_Lv2Image)"),
+        "{table}"
+    );
+    assert!(table.contains("background"), "{table}");
+    assert!(
+        table.contains("<- BKGDTARG=T, same DETECTOR=MIRIMAGE FILTER=F770W"),
+        "{table}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_file_that_is_not_fits_stops_the_run_unless_skipped() {
+    let env = Env::new();
+    env.write("notes.txt", "not a header\n".repeat(300));
+    env.run("--auto -o out notes.txt")
+        .code(1)
+        .stderr(predicate::str::contains("'notes.txt' is not a FITS file"));
+    assert!(!env.join("out").exists());
+    env.run("--auto --skip-bad -o out notes.txt")
+        .success()
+        .stderr(predicate::str::contains("skipped"));
+}
+
+#[test]
+fn files_no_rule_takes_are_listed() {
+    let dir = scenarios()
+        .into_iter()
+        .find(|d| d.ends_with("mixed-bag"))
+        .unwrap();
+    let env = Env::new();
+    env.cmd()
+        .current_dir(&dir)
+        .arg("--auto")
+        .arg("-o")
+        .arg(env.join("out"))
+        .args(fits_names(&dir))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "in no Stage 2 association: jw04111005001_02101_00001_nrcb1_rate.fits (NRC_DARK)",
+        ));
+}
+
+#[test]
+fn what_auto_writes_passes_check_with_its_members_in_place() {
+    let dir = scenarios()
+        .into_iter()
+        .find(|d| d.ends_with("nirspec-ifu-2nod"))
+        .unwrap();
+    let env = Env::new();
+    for name in fits_names(&dir) {
+        fs::copy(dir.join(&name), env.join(&name)).unwrap();
+    }
+    env.cmd()
+        .arg("--auto")
+        .arg("-o")
+        .arg("asn")
+        .args(fits_names(&dir))
+        .assert()
+        .success();
+    let written: Vec<String> = entries(&env.join("asn"))
+        .into_iter()
+        .map(|n| format!("asn/{n}"))
+        .collect();
+    env.cmd()
+        .arg("--check")
+        .args(&written)
+        .assert()
+        .success()
+        .stdout("");
+}
