@@ -75,7 +75,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// folder, or, dry, shows them.
 fn auto(config: AutoConfig) -> anyhow::Result<()> {
     let mut exposures = Vec::with_capacity(config.files.len());
-    for file in &config.files {
+    // Thousands of files take a moment: say how far it is, where someone is watching.
+    let progress = config.files.len() >= 1000 && io::stderr().is_terminal();
+    for (done, file) in config.files.iter().enumerate() {
+        if progress && done % 500 == 0 {
+            let _ = write!(
+                io::stderr(),
+                "\rreading headers: {done} of {}",
+                config.files.len()
+            );
+        }
         match header::read_primary_header(Path::new(file)) {
             Ok(h) => exposures.push(header::Exposure::new(file.clone(), h)),
             Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
@@ -83,6 +92,13 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
                 return Err(e).context("nothing was written; --skip-bad leaves such files out")
             }
         }
+    }
+    if progress {
+        let _ = writeln!(
+            io::stderr(),
+            "\rreading headers: {0} of {0}",
+            config.files.len()
+        );
     }
     let rows = header::pool::pool(exposures)?;
     let cwd = std::env::current_dir().context("cannot tell the current folder")?;
@@ -128,6 +144,7 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
                 meta(MetaKey::AsnId),
                 meta(MetaKey::AsnRule)
             )?;
+            writeln!(out, "  product {}", m.product.to_string_lossy())?;
             writeln!(
                 out,
                 "    science             {}",
@@ -146,12 +163,14 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&config.dir)
         .with_context(|| format!("cannot make the folder '{}'", config.dir.display()))?;
-    for m in &made {
-        output::write(
-            &Output::File(config.dir.join(&m.file_name)),
-            &Json(&m.association()),
-        )?;
-    }
+    let associations: Vec<_> = made.iter().map(|m| m.association()).collect();
+    let texts: Vec<Json<'_, _>> = associations.iter().map(Json).collect();
+    let items: Vec<(std::path::PathBuf, &dyn output::Render)> = made
+        .iter()
+        .zip(&texts)
+        .map(|(m, text)| (config.dir.join(&m.file_name), text as &dyn output::Render))
+        .collect();
+    output::write_all(&items)?;
     Ok(())
 }
 

@@ -114,6 +114,11 @@ impl Exposure {
         self.header.text(keyword)
     }
 
+    /// Every keyword as the pool holds it.
+    pub fn pool_values(&self) -> std::collections::HashMap<String, String> {
+        self.header.pool_values()
+    }
+
     /// A keyword's text as the header holds it, case and all.
     pub fn raw_text(&self, keyword: &str) -> Option<String> {
         match self.header.get(keyword)? {

@@ -71,7 +71,11 @@ impl Made {
 /// The Stage 2 associations of `pool`, their members written relative to `dir` (where they will
 /// be written; relative to `cwd`), numbered per candidate and type in pool order.
 pub fn stage2_associations(pool: &[pool::Row], dir: &Path, cwd: &Path) -> Vec<Made> {
-    let relative = |name: &OsString| MemberPaths::Relative.rewrite(name, dir, cwd);
+    // Each exposure's name, as the associations in `dir` hold it, worked out once.
+    let names: Vec<OsString> = pool
+        .iter()
+        .map(|row| MemberPaths::Relative.rewrite(&row.exposure.name, dir, cwd))
+        .collect();
     let mut sequence: HashMap<(String, &'static str), usize> = HashMap::new();
     stage2::associations(pool)
         .into_iter()
@@ -110,7 +114,7 @@ pub fn stage2_associations(pool: &[pool::Row], dir: &Path, cwd: &Path) -> Vec<Ma
                 .iter()
                 .map(|a| {
                     let name = match &a.name {
-                        Name::Row(i) => relative(&pool[*i].exposure.name),
+                        Name::Row(i) => names[*i].clone(),
                         Name::Derived(derived) => OsString::from(derived),
                     };
                     (name, ExpType::parse(a.exptype), a.why.clone())
@@ -128,7 +132,7 @@ pub fn stage2_associations(pool: &[pool::Row], dir: &Path, cwd: &Path) -> Vec<Ma
                     *number,
                 ),
                 meta,
-                science: relative(&row.exposure.name),
+                science: names[planned.science].clone(),
                 attached,
             }
         })

@@ -8,7 +8,7 @@ use super::pool::Row;
 /// sorted without regard to case and joined by `-`; `clear` when there is neither
 /// (`jwst/associations/lib/dms_base.py:786-819`).
 pub fn optical_elements(row: &Row) -> String {
-    let mut parts: Vec<String> = [row.value("FILTER"), row.first_of(&["PUPIL", "GRATING"])]
+    let mut parts: Vec<&str> = [row.value("FILTER"), row.first_of(&["PUPIL", "GRATING"])]
         .into_iter()
         .flatten()
         .filter(|v| !v.is_empty())
@@ -36,7 +36,7 @@ pub fn stage3_image_name(row: &Row, acid: &str) -> String {
         "jw{}-{acid}_t{:03}_{}_{}{slit}{subarray}",
         row.program(),
         row.target,
-        row.value("INSTRUME").unwrap_or_default(),
+        row.value("INSTRUME").unwrap_or(""),
         optical_elements(row),
     )
     .to_lowercase()

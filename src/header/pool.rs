@@ -78,12 +78,29 @@ pub struct Row {
     pub target: usize,
     /// Its observation candidate, `o` + `OBSERVTN`.
     pub observation: String,
+    /// Its keywords as the pool holds them, lower-cased, read once.
+    values: HashMap<String, String>,
+    /// Its Level 2 mode keys, in [`MODE_KEYS`] order.
+    pub(crate) mode: Vec<Option<String>>,
 }
+
+/// The Level 2 mode keys (`Constraint_Mode`, `jwst/associations/lib/rules_level2_base.py:713-771`),
+/// each the first of its keywords the header has, and whether it is required.
+pub(crate) const MODE_KEYS: &[(&[&str], bool)] = &[
+    (&["PROGRAM"], true),
+    (&["INSTRUME"], true),
+    (&["DETECTOR"], true),
+    (&["FILTER", "BAND"], true),
+    (&["PUPIL", "GRATING"], false),
+    (&["FXD_SLIT"], false),
+    (&["SUBARRAY"], false),
+    (&["CHANNEL"], false),
+];
 
 impl Row {
     /// A keyword as the pool holds it.
-    pub fn value(&self, keyword: &str) -> Option<String> {
-        self.exposure.value(keyword)
+    pub fn value(&self, keyword: &str) -> Option<&str> {
+        self.values.get(keyword).map(String::as_str)
     }
 
     /// Whether a keyword is set.
@@ -93,17 +110,16 @@ impl Row {
 
     /// Whether the exposure is a time series (`TSOVISIT` is `t`, or its type always is).
     pub fn is_tso(&self) -> bool {
-        self.value("TSOVISIT").as_deref() == Some("t")
-            || TSO_TYPES.contains(&self.exp_type.as_str())
+        self.value("TSOVISIT") == Some("t") || TSO_TYPES.contains(&self.exp_type.as_str())
     }
 
     /// The program, zero-padded to five digits as the generator writes it.
     pub fn program(&self) -> String {
-        format!("{:0>5}", self.value("PROGRAM").unwrap_or_default())
+        format!("{:0>5}", self.value("PROGRAM").unwrap_or(""))
     }
 
     /// The first of `keywords` that the header has, as the pool holds it.
-    pub fn first_of(&self, keywords: &[&str]) -> Option<String> {
+    pub fn first_of(&self, keywords: &[&str]) -> Option<&str> {
         keywords.iter().find_map(|k| self.value(k))
     }
 
@@ -139,7 +155,8 @@ pub enum PoolError {
 ///
 /// # Errors
 ///
-/// [`PoolError::MissingKeyword`] for an exposure without `OBSERVTN` or `TARGNAME`, and
+/// [`PoolError::MissingKeyword`] for an exposure without `PROGRAM`, `INSTRUME`, `EXP_TYPE`,
+/// `DETECTOR`, `OBSERVTN` or `TARGNAME`, and
 /// [`PoolError::SameName`] for two with one base name.
 pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
     let base = |e: &Exposure| {
@@ -163,6 +180,11 @@ pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
             file: file.clone(),
             keyword,
         };
+        // What every rule reads (`SPEC.md` §6); OBSERVTN and TARGNAME also name candidates and
+        // targets.
+        for keyword in ["PROGRAM", "INSTRUME", "EXP_TYPE", "DETECTOR"] {
+            exposure.value(keyword).ok_or_else(|| missing(keyword))?;
+        }
         let observtn = exposure
             .value("OBSERVTN")
             .ok_or_else(|| missing("OBSERVTN"))?;
@@ -172,7 +194,12 @@ pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
             .ok_or_else(|| missing("TARGNAME"))?;
         let next = targets.len() + 1;
         let target = *targets.entry(targname).or_insert(next);
+        let values = exposure.pool_values();
+        let first = |keys: &[&str]| keys.iter().find_map(|k| values.get(*k).cloned());
+        let mode = MODE_KEYS.iter().map(|(keys, _)| first(keys)).collect();
         rows.push(Row {
+            values,
+            mode,
             exp_type: exposure.exp_type(),
             role: exposure.role(),
             target,

@@ -61,6 +61,14 @@ impl Header {
         self.keywords.get(keyword)
     }
 
+    /// Every keyword's value as the generator's pool holds it.
+    pub fn pool_values(&self) -> HashMap<String, String> {
+        self.keywords
+            .iter()
+            .map(|(k, v)| (k.clone(), v.pool_text()))
+            .collect()
+    }
+
     /// The value of `keyword` as the generator's pool holds it (see [`Keyword::pool_text`]).
     pub fn text(&self, keyword: &str) -> Option<String> {
         self.get(keyword).map(Keyword::pool_text)

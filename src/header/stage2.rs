@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use super::exposure::Role;
-use super::pool::{Row, ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, SPEC2_SCIENCE};
+use super::pool::{Row, ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE};
 
 /// The shared background candidate of the policy.
 pub const SHARED_CANDIDATE: &str = "c1000";
@@ -64,8 +64,37 @@ impl Planned {
     }
 }
 
-/// The Stage 2 associations of `pool`, in pool order of their science exposures.
-pub fn associations(pool: &[Row]) -> Vec<Planned> {
+/// The pool's rows, with the rows some rules look through picked out once.
+pub(crate) struct Pool<'a> {
+    rows: &'a [Row],
+    /// Rows of background exposures.
+    backgrounds: Vec<usize>,
+    /// Rows of imprint exposures.
+    imprints: Vec<usize>,
+}
+
+impl std::ops::Index<usize> for Pool<'_> {
+    type Output = Row;
+
+    fn index(&self, i: usize) -> &Row {
+        &self.rows[i]
+    }
+}
+
+impl Pool<'_> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// The Stage 2 associations of `rows`, in pool order of their science exposures.
+pub fn associations(rows: &[Row]) -> Vec<Planned> {
+    let with_role = |role| (0..rows.len()).filter(|&i| rows[i].role == role).collect();
+    let pool = &Pool {
+        rows,
+        backgrounds: with_role(Role::Background),
+        imprints: with_role(Role::Imprint),
+    };
     let mut planned = Vec::new();
     for science in 0..pool.len() {
         let mut proposals = Vec::new();
@@ -122,7 +151,7 @@ fn prune(proposals: Vec<Planned>) -> Vec<Planned> {
 
 /// What a rule attaches to the science row (the `usize`) of the pool, among the rows the
 /// candidate holds (the closure); `None`: the rule makes nothing there.
-type Attach = fn(&[Row], usize, &dyn Fn(usize) -> bool) -> Option<Vec<Attached>>;
+type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Vec<Attached>>;
 
 /// A rule: its name, the association type it makes, and what it attaches.
 struct Rule {
@@ -133,11 +162,7 @@ struct Rule {
     attach: Attach,
 }
 
-const fn rule(
-    name: &'static str,
-    asn_type: &'static str,
-    attach: Attach,
-) -> Rule {
+const fn rule(name: &'static str, asn_type: &'static str, attach: Attach) -> Rule {
     Rule {
         name,
         asn_type,
@@ -146,12 +171,12 @@ const fn rule(
     }
 }
 
-fn nothing(_: &[Row], _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
     Some(Vec::new())
 }
 
 /// The rules that take row `science` as their science exposure (`SPEC.md` §2.3).
-fn rules_for(pool: &[Row], science: usize) -> Vec<Rule> {
+fn rules_for(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
     let row = &pool[science];
     let t = row.exp_type.as_str();
     if row.role == Role::TargetAcquisition
@@ -194,7 +219,7 @@ fn image_rules(row: &Row) -> Vec<Rule> {
     }
 }
 
-fn spectral_rules(pool: &[Row], science: usize) -> Vec<Rule> {
+fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
     let row = &pool[science];
     let t = row.exp_type.as_str();
     match t {
@@ -220,10 +245,10 @@ fn spectral_rules(pool: &[Row], science: usize) -> Vec<Rule> {
         return rules;
     }
     if row.is_tso() && !matches!(t, "nrs_msaspec" | "nrs_fixedslit") {
-        let excluded = (t == "nis_soss" && row.value("FILTER").as_deref() == Some("f277w"))
+        let excluded = (t == "nis_soss" && row.value("FILTER") == Some("f277w"))
             || (t == "nrc_tsgrism"
-                && (row.value("PUPIL").as_deref() == Some("clear")
-                    || row.value("DETECTOR").as_deref() == Some("nrcblong")));
+                && (row.value("PUPIL") == Some("clear")
+                    || row.value("DETECTOR") == Some("nrcblong")));
         return if excluded {
             Vec::new()
         } else {
@@ -233,7 +258,7 @@ fn spectral_rules(pool: &[Row], science: usize) -> Vec<Rule> {
     match t {
         "nrs_fixedslit" => vec![rule("Asn_Lv2NRSFSS", "spec2", slit_nods)],
         "nrs_msaspec" if row.is_set("MSAMETFL") => vec![rule("Asn_Lv2NRSMSA", "spec2", slit_nods)],
-        "nrs_ifu" if matches!(patttype(row).as_str(), "2-point-nod" | "4-point-nod") => {
+        "nrs_ifu" if matches!(patttype(row), "2-point-nod" | "4-point-nod") => {
             vec![rule("Asn_Lv2NRSIFUNod", "spec2", ifu_nods)]
         }
         _ if is_nod_pattern(row) => Vec::new(),
@@ -241,14 +266,14 @@ fn spectral_rules(pool: &[Row], science: usize) -> Vec<Rule> {
     }
 }
 
-fn patttype(row: &Row) -> String {
-    row.value("PATTTYPE").unwrap_or_default()
+fn patttype(row: &Row) -> &str {
+    row.value("PATTTYPE").unwrap_or("")
 }
 
 /// `Asn_Lv2Spec` takes no nodded exposure (`jwst/associations/lib/rules_level2b.py:334-344`).
 fn is_nod_pattern(row: &Row) -> bool {
     matches!(
-        patttype(row).as_str(),
+        patttype(row),
         "2-point-nod" | "4-point-nod" | "along-slit-nod"
     )
 }
@@ -257,26 +282,12 @@ fn is_nod_pattern(row: &Row) -> bool {
 /// the first exposure sets each, later ones must match; an optional key absent on either side
 /// passes.
 fn same_mode(a: &Row, b: &Row) -> bool {
-    let required: &[&[&str]] = &[
-        &["PROGRAM"],
-        &["INSTRUME"],
-        &["DETECTOR"],
-        &["FILTER", "BAND"],
-    ];
-    let optional: &[&[&str]] = &[
-        &["PUPIL", "GRATING"],
-        &["FXD_SLIT"],
-        &["SUBARRAY"],
-        &["CHANNEL"],
-    ];
-    required.iter().all(|keys| {
-        let (x, y) = (a.first_of(keys), b.first_of(keys));
-        x.is_some() && x == y
-    }) && optional
+    MODE_KEYS
         .iter()
-        .all(|keys| match (a.first_of(keys), b.first_of(keys)) {
+        .zip(a.mode.iter().zip(&b.mode))
+        .all(|((_, required), pair)| match pair {
             (Some(x), Some(y)) => x == y,
-            _ => true,
+            _ => !required,
         })
 }
 
@@ -296,7 +307,7 @@ fn mode_keys(row: &Row) -> String {
     parts.join(" ")
 }
 
-fn attached(pool: &[Row], index: usize, exptype: &'static str, why: String) -> Attached {
+fn attached(pool: &Pool<'_>, index: usize, exptype: &'static str, why: String) -> Attached {
     let _ = pool;
     Attached {
         name: Name::Row(index),
@@ -307,15 +318,17 @@ fn attached(pool: &[Row], index: usize, exptype: &'static str, why: String) -> A
 
 /// The background exposures (`BKGDTARG` set) of the science's mode in the candidate.
 fn backgrounds(
-    pool: &[Row],
+    pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
     Some(
-        (0..pool.len())
+        pool.backgrounds
+            .iter()
+            .copied()
             .filter(|&i| i != science && within(i))
-            .filter(|&i| pool[i].role == Role::Background && same_mode(s, &pool[i]))
+            .filter(|&i| same_mode(s, &pool[i]))
             .map(|i| {
                 attached(
                     pool,
@@ -330,11 +343,14 @@ fn backgrounds(
 
 /// Imprints of the science's mode, pruned as `prune_imprints` does
 /// (`jwst/associations/lib/rules_level2_base.py:926-1017`).
-fn imprints(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
+fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     let s = &pool[science];
-    let all: Vec<usize> = (0..pool.len())
+    let all: Vec<usize> = pool
+        .imprints
+        .iter()
+        .copied()
         .filter(|&i| i != science && within(i))
-        .filter(|&i| pool[i].role == Role::Imprint && same_mode(s, &pool[i]))
+        .filter(|&i| same_mode(s, &pool[i]))
         .collect();
     let background = |i: usize| pool[i].is_set("BKGDTARG");
     let checked: Vec<usize> = all
@@ -357,14 +373,14 @@ fn imprints(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Vec
 }
 
 fn own_imprints(
-    pool: &[Row],
+    pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     Some(imprints(pool, science, within))
 }
 
-fn spec(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
     let mut members = backgrounds(pool, science, within)?;
     members.extend(imprints(pool, science, within));
     Some(members)
@@ -373,7 +389,7 @@ fn spec(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<
 /// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`) and the target acquisition
 /// confirmation.
 fn lrs_ta_confirm(
-    pool: &[Row],
+    pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
@@ -390,9 +406,9 @@ fn lrs_ta_confirm(
     Some(members)
 }
 
-fn ta_confirm(pool: &[Row], within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
+fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     (0..pool.len())
-        .filter(|&i| within(i) && pool[i].exp_type == "mir_taconfirm" && pool[i].is_set("OBS_ID"))
+        .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
         .map(|i| {
             attached(
                 pool,
@@ -405,7 +421,11 @@ fn ta_confirm(pool: &[Row], within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
 }
 
 /// MIRI LRS along-slit nod: every other nod position is a background.
-fn lrs_nods(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn lrs_nods(
+    pool: &Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let mut members: Vec<Attached> = (0..pool.len())
         .filter(|&i| i != science && within(i))
@@ -432,7 +452,7 @@ fn lrs_nods(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Opt
 /// NIRSpec fixed slit and MOS: the other exposures of the nod set are backgrounds unless they
 /// overlap the science (`AsnMixin_Lv2Nod`, `jwst/associations/lib/rules_level2_base.py:1053-1230`).
 fn slit_nods(
-    pool: &[Row],
+    pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
@@ -488,13 +508,17 @@ fn overlap(s: &Row, b: &Row) -> bool {
     if position_s == position_b {
         return true;
     }
-    fs && s.value("FXD_SLIT").as_deref() == Some("s1600a1")
+    fs && s.value("FXD_SLIT") == Some("s1600a1")
         && numdthpt / ss == 5
         && (position_s - position_b).abs() <= 1
 }
 
 /// NIRSpec IFU nods: every other nod is a background, and so is every background exposure.
-fn ifu_nods(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn ifu_nods(
+    pool: &Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let mut members: Vec<Attached> = (0..pool.len())
         .filter(|&i| i != science && within(i))
@@ -522,7 +546,7 @@ fn ifu_nods(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Opt
 /// WFSS: the first direct image of the same target and instrument (NIRISS: same `PUPIL` and
 /// `SUBARRAY`; NIRCam: same `DETECTOR`), as its Stage 3 products' names; no direct image, no
 /// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
-fn wfss(pool: &[Row], science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let keys: &[&str] = if s.exp_type == "nis_wfss" {
         &["PUPIL", "SUBARRAY"]
