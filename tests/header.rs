@@ -3,23 +3,15 @@
 //! agrees with the types the pipeline's generator gave it (`expected.json`).
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
 use asn_from_list::header::{read_primary_header, Exposure, Role};
+use common::scenarios;
 use serde_json::Value;
-
-fn scenarios() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/header-mode/scenarios");
-    let mut dirs: Vec<_> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
 
 #[test]
 fn every_scenario_header_reads_and_roles_agree_with_the_generator() {
