@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::Path;
 
 use asn_from_list::header::{read_primary_header, Exposure, Role};
 use common::scenarios;
