@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -180,11 +180,8 @@ pub fn check(path: &Path, text: &[u8], files: MemberFiles) -> Vec<Finding> {
         );
         return report.findings;
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    check_association(asn, &dir, files, &mut report);
+    let dir = crate::output::folder_of(path);
+    check_association(asn, dir, files, &mut report);
     report.findings
 }
 

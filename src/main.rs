@@ -220,7 +220,7 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
     let inputs = members.iter().map(|m| Path::new(m.expname));
     output::refuse_inputs(&output, inputs.chain(lists.iter().map(|p| p.as_path())))?;
     let asn_dir = match &output {
-        Output::File(path) => path.parent().unwrap_or(Path::new(".")),
+        Output::File(path) => output::folder_of(path),
         Output::Stdout => Path::new("."),
     };
     let rewritten: Vec<OsString>;

@@ -116,10 +116,7 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
                 write(&Output::File(path.clone()), *text)?;
                 continue;
             }
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
+            let dir = folder_of(path).to_path_buf();
             // Named: an unnamed file costs a journal entry more on creating and on linking,
             // which thousands of files feel. A signal still removes it; SIGKILL cannot.
             let temp = Temp::named(&dir).map_err(fail)?;
@@ -160,6 +157,14 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The folder a path is in, as the kernel reads it: `.` for a bare name.
+pub fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// Refuses an output path that names one of the inputs: an exposure, or a list of names.
@@ -285,10 +290,7 @@ fn follow_links(path: &Path) -> Result<PathBuf, Error> {
             Ok(meta) if meta.file_type().is_symlink() => meta,
             _ => return Ok(current),
         };
-        let parent = match current.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = folder_of(&current).to_path_buf();
         if let Ok(dir) = fs::metadata(&parent) {
             let sticky_and_open = dir.mode() & 0o1002 == 0o1002;
             let caller = rustix::process::geteuid().as_raw();
@@ -357,10 +359,7 @@ fn replace(
     existing: Option<(&File, &Metadata)>,
     text: &dyn Render,
 ) -> Result<Replaced, ReplaceError> {
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = folder_of(target).to_path_buf();
     let folder = match File::open(&dir) {
         Ok(folder) if folder.metadata().is_ok_and(|m| m.is_dir()) => folder,
         Ok(_) => return Err(ReplaceError::DirMissing(dir)),
