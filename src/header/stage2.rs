@@ -307,8 +307,7 @@ fn mode_keys(row: &Row) -> String {
     parts.join(" ")
 }
 
-fn attached(pool: &Pool<'_>, index: usize, exptype: &'static str, why: String) -> Attached {
-    let _ = pool;
+fn attached(index: usize, exptype: &'static str, why: String) -> Attached {
     Attached {
         name: Name::Row(index),
         exptype,
@@ -331,7 +330,6 @@ fn backgrounds(
             .filter(|&i| same_mode(s, &pool[i]))
             .map(|i| {
                 attached(
-                    pool,
                     i,
                     "background",
                     format!("BKGDTARG=T, same {}", mode_keys(s)),
@@ -361,14 +359,7 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
     let same_target = checked.iter().any(|&i| pool[i].target == s.target);
     all.into_iter()
         .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
-        .map(|i| {
-            attached(
-                pool,
-                i,
-                "imprint",
-                format!("IS_IMPRT=T, same {}", mode_keys(s)),
-            )
-        })
+        .map(|i| attached(i, "imprint", format!("IS_IMPRT=T, same {}", mode_keys(s))))
         .collect()
 }
 
@@ -411,7 +402,6 @@ fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> 
         .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
         .map(|i| {
             attached(
-                pool,
                 i,
                 "target_acquisition",
                 "EXP_TYPE=MIR_TACONFIRM".to_string(),
@@ -438,7 +428,6 @@ fn lrs_nods(
         })
         .map(|i| {
             attached(
-                pool,
                 i,
                 "background",
                 "another ALONG-SLIT-NOD position (PATT_NUM)".to_string(),
@@ -471,7 +460,6 @@ fn slit_nods(
         .filter(|&i| i != science && within(i) && same_set(&pool[i]) && !overlap(s, &pool[i]))
         .map(|i| {
             attached(
-                pool,
                 i,
                 "background",
                 format!("another nod position (PATT_NUM), same {}", mode_keys(s)),
@@ -531,7 +519,6 @@ fn ifu_nods(
         })
         .map(|i| {
             attached(
-                pool,
                 i,
                 "background",
                 format!("another {} position", patttype(s).to_uppercase()),
