@@ -163,24 +163,27 @@ impl Formatter for PythonFormatter {
     ) -> io::Result<()> {
         writer.write_all(b"\"")?;
         for chunk in value.utf8_chunks() {
-            for c in chunk.valid().chars() {
-                match c {
-                    '"' => writer.write_all(b"\\\"")?,
-                    '\\' => writer.write_all(b"\\\\")?,
-                    '\n' => writer.write_all(b"\\n")?,
-                    '\r' => writer.write_all(b"\\r")?,
-                    '\t' => writer.write_all(b"\\t")?,
-                    '\u{8}' => writer.write_all(b"\\b")?,
-                    '\u{c}' => writer.write_all(b"\\f")?,
-                    ' '..='~' => writer.write_all(&[c as u8])?,
-                    _ => {
-                        let mut units = [0u16; 2];
-                        for unit in c.encode_utf16(&mut units) {
-                            write!(writer, "\\u{unit:04x}")?;
-                        }
-                    }
-                }
+            // The valid text is escaped as a string's is: short escapes through
+            // write_char_escape, the rest through write_string_fragment.
+            let text = chunk.valid();
+            let mut plain = 0;
+            for (at, c) in text.char_indices() {
+                let escape = match c {
+                    '"' => CharEscape::Quote,
+                    '\\' => CharEscape::ReverseSolidus,
+                    '\n' => CharEscape::LineFeed,
+                    '\r' => CharEscape::CarriageReturn,
+                    '\t' => CharEscape::Tab,
+                    '\u{8}' => CharEscape::Backspace,
+                    '\u{c}' => CharEscape::FormFeed,
+                    c if c < ' ' => CharEscape::AsciiControl(c as u8),
+                    _ => continue,
+                };
+                self.write_string_fragment(writer, &text[plain..at])?;
+                self.write_char_escape(writer, escape)?;
+                plain = at + 1;
             }
+            self.write_string_fragment(writer, &text[plain..])?;
             for byte in chunk.invalid() {
                 write!(writer, "\\udc{byte:02x}")?;
             }
