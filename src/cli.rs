@@ -120,9 +120,9 @@ pub struct Cli {
 
     /// Make the associations from the files' FITS headers, into the folder given by -o
     ///
-    /// Reads each file's primary header (never its data) and writes the Stage 2 associations
-    /// that jwst's own association generator makes for these files, one file each, into the
-    /// folder -o names (made if missing). Stage 3 is not made yet.
+    /// Reads each file's primary header (never its data) and writes the Stage 2 and Stage 3
+    /// associations that jwst's own association generator makes for these files, one file
+    /// each, into the folder -o names (made if missing).
     #[arg(long, help_heading = "From headers")]
     auto: bool,
 
@@ -133,6 +133,16 @@ pub struct Cli {
     /// With --auto, skip files that cannot be read or lack a needed keyword, with a warning
     #[arg(long, requires = "auto", help_heading = "From headers")]
     skip_bad: bool,
+
+    /// With --auto, make only the associations of this stage (2 or 3)
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "auto",
+        value_parser = ["2", "3"],
+        help_heading = "From headers"
+    )]
+    stage: Option<String>,
 
     /// The name of the Stage 3 product
     ///
@@ -349,6 +359,7 @@ pub struct AutoConfig {
     pub files: Vec<OsString>,
     pub dry_run: bool,
     pub skip_bad: bool,
+    pub stages: asn_from_list::header::Stages,
 }
 
 /// What `--check` is asked.
@@ -392,6 +403,11 @@ impl Cli {
                 files: self.files,
                 dry_run: self.dry_run,
                 skip_bad: self.skip_bad,
+                stages: match self.stage.as_deref() {
+                    Some("2") => asn_from_list::header::Stages::Two,
+                    Some("3") => asn_from_list::header::Stages::Three,
+                    _ => asn_from_list::header::Stages::Both,
+                },
             }));
         }
         if self.check {

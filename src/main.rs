@@ -102,23 +102,21 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
     }
     let rows = header::pool::pool(exposures)?;
     let cwd = std::env::current_dir().context("cannot tell the current folder")?;
-    let made = header::stage2_associations(&rows, &config.dir, &cwd);
-    let used: std::collections::HashSet<OsString> = made
+    let names: Vec<OsString> = rows
         .iter()
-        .flat_map(|m| {
-            std::iter::once(m.science().clone()).chain(m.attached().map(|(n, _, _)| n.clone()))
-        })
+        .map(|r| paths::MemberPaths::Relative.rewrite(&r.exposure.name, &config.dir, &cwd))
+        .collect();
+    let made = header::associations(&rows, config.stages, &config.dir, &cwd);
+    // Files no association holds (darks, flats, modes no rule takes) are named, not dropped.
+    let used: std::collections::HashSet<&OsString> = made
+        .iter()
+        .flat_map(|m| m.members().map(|(n, _, _)| n))
         .collect();
     let unused: Vec<String> = rows
         .iter()
-        .filter(|r| {
-            !used.contains(&paths::MemberPaths::Relative.rewrite(
-                &r.exposure.name,
-                &config.dir,
-                &cwd,
-            ))
-        })
-        .map(|r| {
+        .zip(&names)
+        .filter(|(_, name)| !used.contains(name))
+        .map(|(r, _)| {
             format!(
                 "{} ({})",
                 r.exposure.name.to_string_lossy(),
@@ -129,34 +127,41 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
     if !unused.is_empty() {
         say(
             "warning",
-            &format_args!("in no Stage 2 association: {}", unused.join(", ")),
+            &format_args!("in no association: {}", unused.join(", ")),
         );
     }
     if config.dry_run {
         let mut out = stdout()?.lock();
-        for m in &made {
+        for (n, m) in made.iter().enumerate() {
             let meta = |k| m.meta(k).unwrap_or("");
+            if n > 0 {
+                writeln!(out)?;
+            }
             writeln!(
                 out,
-                "{}  {} {} ({})",
+                "{}  {} {} {}",
                 m.file_name,
                 meta(MetaKey::AsnType),
                 meta(MetaKey::AsnId),
                 meta(MetaKey::AsnRule)
             )?;
-            writeln!(out, "  product {}", m.product.to_string_lossy())?;
-            writeln!(
-                out,
-                "    science             {}",
-                m.science().to_string_lossy()
-            )?;
-            for (name, exptype, why) in m.attached() {
-                writeln!(
+            match &m.keys {
+                Some(keys) => writeln!(
                     out,
-                    "    {:<19} {}  <- {why}",
-                    exptype.as_str(),
-                    name.to_string_lossy()
-                )?;
+                    "  product {}  (grouped by {keys})",
+                    m.product.to_string_lossy()
+                )?,
+                None => writeln!(out, "  product {}", m.product.to_string_lossy())?,
+            }
+            for (name, exptype, why) in m.members() {
+                let name = name.to_string_lossy();
+                if why.is_empty()
+                    || (m.keys.is_some() && *exptype == asn_from_list::ExpType::Science)
+                {
+                    writeln!(out, "    {:<19} {name}", exptype.as_str())?;
+                } else {
+                    writeln!(out, "    {:<19} {name}  <- {why}", exptype.as_str())?;
+                }
             }
         }
         return out.flush().context("cannot write to standard output");

@@ -1,7 +1,8 @@
 //! `--auto`: associations from FITS headers, held to the pipeline's own generator. Each
 //! header-mode scenario (`tests/fixtures/header-mode`, synthetic exposures with the
 //! generator's associations in `expected.json`) runs as the shared checks run it, and every
-//! Stage 2 association must be identical under the comparer's normalisation (`SPEC.md` §5).
+//! association, Stage 2 and Stage 3, must be identical under the comparer's normalisation
+//! (`SPEC.md` §5).
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -65,18 +66,28 @@ fn normalise(asn: &Value) -> Value {
     })
 }
 
-#[test]
-fn every_stage2_association_of_every_scenario_is_the_generator_s() {
+/// Runs every scenario with `args`, and holds what was written to the generator's associations
+/// whose type `keep` takes: (identical, expected, what differs).
+fn against_the_generator(args: &[&str], keep: fn(&str) -> bool) -> (usize, usize, Vec<String>) {
+    against_the_generator_in(scenarios(), args, keep)
+}
+
+fn against_the_generator_in(
+    dirs: Vec<std::path::PathBuf>,
+    args: &[&str],
+    keep: fn(&str) -> bool,
+) -> (usize, usize, Vec<String>) {
     let mut identical = 0;
     let mut expected_count = 0;
     let mut report = Vec::new();
-    for dir in scenarios() {
+    for dir in dirs {
         let env = Env::new();
         let out = env.join("out");
         let run = env
             .cmd()
             .current_dir(&dir)
             .arg("--auto")
+            .args(args)
             .arg("-o")
             .arg(&out)
             .args(fits_names(&dir))
@@ -92,7 +103,7 @@ fn every_stage2_association_of_every_scenario_is_the_generator_s() {
             serde_json::from_slice(&fs::read(dir.join("expected.json")).unwrap()).unwrap();
         let expected: Vec<Value> = expected
             .iter()
-            .filter(|a| STAGE2.contains(&a["asn_type"].as_str().unwrap()))
+            .filter(|a| keep(a["asn_type"].as_str().unwrap()))
             .map(normalise)
             .collect();
         let mut written: Vec<Value> = fs::read_dir(&out)
@@ -117,8 +128,43 @@ fn every_stage2_association_of_every_scenario_is_the_generator_s() {
                 .map(|extra| format!("{}: extra {extra}", dir.display())),
         );
     }
+    (identical, expected_count, report)
+}
+
+fn stage2(asn_type: &str) -> bool {
+    STAGE2.contains(&asn_type)
+}
+
+fn stage3(asn_type: &str) -> bool {
+    !stage2(asn_type)
+}
+
+#[test]
+fn every_association_of_every_scenario_is_the_generator_s() {
+    let (identical, expected, report) = against_the_generator(&[], |_| true);
     assert!(report.is_empty(), "{}", report.join("\n"));
-    assert_eq!((identical, expected_count), (173, 173));
+    assert_eq!((identical, expected), (217, 217));
+}
+
+#[test]
+fn every_association_of_our_own_scenarios_is_the_generator_s() {
+    let (identical, expected, report) = against_the_generator_in(own_scenarios(), &[], |_| true);
+    assert!(report.is_empty(), "{}", report.join("\n"));
+    assert_eq!((identical, expected), (84, 84));
+}
+
+#[test]
+fn stage_2_alone_is_the_generator_s_stage_2() {
+    let (identical, expected, report) = against_the_generator(&["--stage", "2"], stage2);
+    assert!(report.is_empty(), "{}", report.join("\n"));
+    assert_eq!((identical, expected), (173, 173));
+}
+
+#[test]
+fn stage_3_alone_is_the_generator_s_stage_3() {
+    let (identical, expected, report) = against_the_generator(&["--stage", "3"], stage3);
+    assert!(report.is_empty(), "{}", report.join("\n"));
+    assert_eq!((identical, expected), (44, 44));
 }
 
 #[test]
@@ -141,12 +187,24 @@ fn a_dry_run_shows_each_member_and_why_and_writes_nothing() {
         .success();
     let table = stdout_of(&run);
     assert!(
-        table.contains("image2 c1000 (candidate_Asn_Lv2Image)"),
+        table.contains("image2 c1000 candidate_Asn_Lv2Image"),
         "{table}"
     );
     assert!(table.contains("background"), "{table}");
     assert!(
         table.contains("<- BKGDTARG=T, same DETECTOR=MIRIMAGE FILTER=F770W"),
+        "{table}"
+    );
+    // Stage 3: each group with the keys that made it.
+    assert!(
+        table.contains("image3 o004 candidate_Asn_Lv3ImageBackground"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "product jw01040-o003_t001_miri_f770w  (grouped by FILTER=F770W SUBARRAY=FULL \
+             EXP_TYPE=MIR_IMAGE"
+        ),
         "{table}"
     );
     assert!(!out.exists());
@@ -181,7 +239,7 @@ fn files_no_rule_takes_are_listed() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "in no Stage 2 association: jw04111005001_02101_00001_nrcb1_rate.fits (NRC_DARK)",
+            "in no association: jw04111005001_02101_00001_nrcb1_rate.fits (NRC_DARK)",
         ));
 }
 

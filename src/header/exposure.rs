@@ -90,7 +90,7 @@ const EXPTYPE_MAP: &[(Role, &[&str])] = &[
 
 /// The values the generator takes for "not set" (`jwst/associations/lib/dms_base.py:237-253`),
 /// as a pool holds them, lower-cased.
-const EMPTY: &[&str] = &["none", "", "null", "--", "n", "f", "false", "n/a"];
+pub(crate) const EMPTY: &[&str] = &["none", "", "null", "--", "n", "f", "false", "n/a"];
 
 /// An exposure: its file name and its primary header's keywords.
 #[derive(Debug, Clone, PartialEq)]

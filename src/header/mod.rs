@@ -10,6 +10,7 @@ pub mod naming;
 pub mod pool;
 pub mod read;
 pub mod stage2;
+pub mod stage3;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -28,38 +29,36 @@ use stage2::Name;
 pub struct Made {
     /// The file name the generator would give it.
     pub file_name: String,
-    /// The product's name: the science exposure's file name less extension and suffix.
+    /// The product's name.
     pub product: OsString,
+    /// Stage 3: the keys that made the group, for people to read.
+    pub keys: Option<String>,
     meta: Meta,
-    science: OsString,
-    attached: Vec<(OsString, ExpType<'static>, String)>,
+    /// Every member with its type and why it is there; science members first.
+    members: Vec<(OsString, ExpType<'static>, String)>,
 }
 
 impl Made {
     /// The association, borrowing this one's names.
     pub fn association(&self) -> Association<'_> {
+        let (science, attached): (Vec<_>, Vec<_>) = self
+            .members
+            .iter()
+            .map(|(name, exptype, _)| Member::new(name, *exptype))
+            .partition(|m| m.exptype == ExpType::Science);
         Association {
             meta: self.meta.clone(),
             body: Body::Products(Products {
                 naming: Naming::One(self.product.clone()),
-                science: vec![Member::science(&self.science)],
-                attached: self
-                    .attached
-                    .iter()
-                    .map(|(name, exptype, _)| Member::new(name, *exptype))
-                    .collect(),
+                science,
+                attached,
             }),
         }
     }
 
-    /// Each attached member, its type and why it was attached.
-    pub fn attached(&self) -> impl Iterator<Item = (&OsString, &ExpType<'static>, &str)> {
-        self.attached.iter().map(|(n, t, w)| (n, t, w.as_str()))
-    }
-
-    /// The science member's name.
-    pub fn science(&self) -> &OsString {
-        &self.science
+    /// Each member, its type and why it is there; science members first.
+    pub fn members(&self) -> impl Iterator<Item = (&OsString, &ExpType<'static>, &str)> {
+        self.members.iter().map(|(n, t, w)| (n, t, w.as_str()))
     }
 
     /// A meta keyword's value.
@@ -68,73 +67,129 @@ impl Made {
     }
 }
 
-/// The Stage 2 associations of `pool`, their members written relative to `dir` (where they will
-/// be written; relative to `cwd`), numbered per candidate and type in pool order.
-pub fn stage2_associations(pool: &[pool::Row], dir: &Path, cwd: &Path) -> Vec<Made> {
+/// Which stages `--auto` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stages {
+    /// Stage 2 and Stage 3.
+    Both,
+    /// Stage 2 only.
+    Two,
+    /// Stage 3 only.
+    Three,
+}
+
+/// The associations of `pool` for `stages`, Stage 2 first, their members written relative to
+/// `dir` (where they will be written; relative to `cwd`), numbered per candidate and type in
+/// the order made.
+pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) -> Vec<Made> {
     // Each exposure's name, as the associations in `dir` hold it, worked out once.
     let names: Vec<OsString> = pool
         .iter()
         .map(|row| MemberPaths::Relative.rewrite(&row.exposure.name, dir, cwd))
         .collect();
+    let name = |n: &Name| match n {
+        Name::Row(i) => names[*i].clone(),
+        Name::Derived(derived) => OsString::from(derived),
+    };
     let mut sequence: HashMap<(String, &'static str), usize> = HashMap::new();
-    stage2::associations(pool)
-        .into_iter()
-        .map(|planned| {
-            let row = &pool[planned.science];
-            let number = sequence
-                .entry((planned.asn_id.clone(), planned.asn_type))
-                .or_insert(0);
-            *number += 1;
+    let mut next = |asn_id: &str, asn_type: &'static str| {
+        let number = sequence.entry((asn_id.to_string(), asn_type)).or_insert(0);
+        *number += 1;
+        *number
+    };
+    let meta =
+        |asn_type: &str, rule: &str, program: String, asn_id: &str, target: String| -> Meta {
             let text = |s: &str| Some(s.to_string());
-            let meta: Meta = [
-                (MetaKey::AsnType, text(planned.asn_type)),
-                (
-                    MetaKey::AsnRule,
-                    Some(format!("candidate_{}", planned.rule)),
-                ),
+            [
+                (MetaKey::AsnType, text(asn_type)),
+                (MetaKey::AsnRule, Some(format!("candidate_{rule}"))),
                 (MetaKey::VersionId, None),
                 (MetaKey::CodeVersion, text(CODE_VERSION)),
                 (
                     MetaKey::DegradedStatus,
                     text("No known degraded exposures in association."),
                 ),
-                (MetaKey::Program, Some(row.program())),
+                (MetaKey::Program, Some(program)),
                 (
                     MetaKey::Constraints,
                     text("made from FITS headers by asn-from-list --auto"),
                 ),
-                (MetaKey::AsnId, Some(planned.asn_id.clone())),
-                (MetaKey::Target, Some(row.target.to_string())),
+                (MetaKey::AsnId, text(asn_id)),
+                (MetaKey::Target, Some(target)),
                 (MetaKey::AsnPool, text("none")),
             ]
             .into_iter()
-            .collect();
-            let attached = planned
-                .attached
-                .iter()
-                .map(|a| {
-                    let name = match &a.name {
-                        Name::Row(i) => names[*i].clone(),
-                        Name::Derived(derived) => OsString::from(derived),
-                    };
-                    (name, ExpType::parse(a.exptype), a.why.clone())
-                })
-                .collect();
+            .collect()
+        };
+    let mut made = Vec::new();
+    if stages != Stages::Three {
+        for planned in stage2::associations(pool) {
+            let row = &pool[planned.science];
+            let number = next(&planned.asn_id, planned.asn_type);
             let base = Path::new(&row.exposure.name)
                 .file_name()
                 .unwrap_or_default();
-            Made {
+            let members = std::iter::once((
+                names[planned.science].clone(),
+                ExpType::Science,
+                String::new(),
+            ))
+            .chain(
+                planned
+                    .attached
+                    .iter()
+                    .map(|a| (name(&a.name), ExpType::parse(a.exptype), a.why.clone())),
+            )
+            .collect();
+            made.push(Made {
                 product: crate::naming::stage2_product_name(base).into_owned(),
                 file_name: naming::file_name(
                     &row.program(),
                     &planned.asn_id,
                     planned.asn_type,
-                    *number,
+                    number,
                 ),
-                meta,
-                science: names[planned.science].clone(),
-                attached,
-            }
-        })
-        .collect()
+                keys: None,
+                meta: meta(
+                    planned.asn_type,
+                    planned.rule,
+                    row.program(),
+                    &planned.asn_id,
+                    row.target.to_string(),
+                ),
+                members,
+            });
+        }
+    }
+    if stages != Stages::Two {
+        for planned in stage3::associations(pool) {
+            let number = next(&planned.asn_id, planned.asn_type);
+            let mut members: Vec<_> = planned
+                .members
+                .iter()
+                .map(|m| (name(&m.name), ExpType::parse(m.exptype), m.why.clone()))
+                .collect();
+            // Science first, the rest in the order they joined.
+            members.sort_by_key(|(_, t, _)| *t != ExpType::Science);
+            made.push(Made {
+                product: OsString::from(&planned.product),
+                file_name: naming::file_name(
+                    &planned.program,
+                    &planned.asn_id,
+                    planned.asn_type,
+                    number,
+                ),
+                keys: Some(planned.keys.clone()),
+                meta: meta(
+                    planned.asn_type,
+                    planned.rule,
+                    planned.program.clone(),
+                    &planned.asn_id,
+                    planned.target.clone(),
+                ),
+                members,
+            });
+        }
+    }
+    made
 }

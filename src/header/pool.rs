@@ -65,6 +65,81 @@ pub(crate) const SPEC2_SCIENCE: &[&str] = &[
 /// `TSO_EXP_TYPES` (`jwst/associations/lib/dms_base.py:137`): TSO whatever `TSOVISIT` says.
 const TSO_TYPES: &[&str] = &["nrc_tsimage", "nrc_tsgrism", "nrs_brightobj"];
 
+/// `NRS_FSS_VALID_OPTICAL_PATHS` (`jwst/associations/lib/dms_base.py:142-166`): slit (every
+/// A slit as `a`), grating, filter, detector.
+const FIXED_SLIT_PATHS: &[(&str, &str, &str, &str)] = &[
+    ("a", "prism", "clear", "nrs1"),
+    ("a", "g395h", "f290lp", "nrs1"),
+    ("a", "g395h", "f290lp", "nrs2"),
+    ("a", "g235h", "f170lp", "nrs1"),
+    ("a", "g235h", "f170lp", "nrs2"),
+    ("a", "g140h", "f100lp", "nrs1"),
+    ("a", "g140h", "f100lp", "nrs2"),
+    ("a", "g140h", "f070lp", "nrs1"),
+    ("a", "g395m", "f290lp", "nrs1"),
+    ("a", "g235m", "f170lp", "nrs1"),
+    ("a", "g140m", "f100lp", "nrs1"),
+    ("a", "g140m", "f070lp", "nrs1"),
+    ("s200b1", "prism", "clear", "nrs2"),
+    ("s200b1", "g395h", "f290lp", "nrs2"),
+    ("s200b1", "g235h", "f170lp", "nrs2"),
+    ("s200b1", "g140h", "f100lp", "nrs2"),
+    ("s200b1", "g140h", "f070lp", "nrs1"),
+    ("s200b1", "g140h", "f070lp", "nrs2"),
+    ("s200b1", "g395m", "f290lp", "nrs2"),
+    ("s200b1", "g235m", "f170lp", "nrs2"),
+    ("s200b1", "g140m", "f100lp", "nrs2"),
+    ("s200b1", "g140m", "f070lp", "nrs1"),
+    ("s200b1", "g140m", "f070lp", "nrs2"),
+];
+
+/// `NRS_IFU_VALID_OPTICAL_PATHS` (`jwst/associations/lib/dms_base.py:211-224`): grating,
+/// filter, detector.
+const IFU_PATHS: &[(&str, &str, &str)] = &[
+    ("prism", "clear", "nrs1"),
+    ("g140m", "f070lp", "nrs1"),
+    ("g140m", "f100lp", "nrs1"),
+    ("g235m", "f170lp", "nrs1"),
+    ("g395m", "f290lp", "nrs1"),
+    ("g140h", "f070lp", "nrs1"),
+    ("g140h", "f100lp", "nrs1"),
+    ("g140h", "f100lp", "nrs2"),
+    ("g235h", "f170lp", "nrs1"),
+    ("g235h", "f170lp", "nrs2"),
+    ("g395h", "f290lp", "nrs1"),
+    ("g395h", "f290lp", "nrs2"),
+];
+
+/// `nrsfss_valid_detector`: whether the slit, grating and filter put light on the detector.
+pub(crate) fn fixed_slit_path(r: &Row) -> bool {
+    let (Some(detector), Some(filter), Some(grating), Some(slit)) = (
+        r.set_value("DETECTOR"),
+        r.set_value("FILTER"),
+        r.set_value("GRATING"),
+        r.set_value("FXD_SLIT"),
+    ) else {
+        return false;
+    };
+    let slit = if slit == "s200b1" { slit } else { "a" };
+    FIXED_SLIT_PATHS.contains(&(slit, grating, filter, detector))
+}
+
+/// `nrsifu_valid_detector`: true for anything but IFU; for IFU, whether the grating and filter
+/// put light on the detector.
+pub(crate) fn ifu_path(r: &Row) -> bool {
+    if r.exp_type != "nrs_ifu" {
+        return true;
+    }
+    let (Some(detector), Some(filter), Some(grating)) = (
+        r.set_value("DETECTOR"),
+        r.set_value("FILTER"),
+        r.set_value("GRATING"),
+    ) else {
+        return false;
+    };
+    IFU_PATHS.contains(&(grating, filter, detector))
+}
+
 /// One pool row: an exposure with what the policy adds to it.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -101,6 +176,13 @@ impl Row {
     /// A keyword as the pool holds it.
     pub fn value(&self, keyword: &str) -> Option<&str> {
         self.values.get(keyword).map(String::as_str)
+    }
+
+    /// A keyword as the pool holds it, when it is set (not one of the generator's empty
+    /// values).
+    pub fn set_value(&self, keyword: &str) -> Option<&str> {
+        self.value(keyword)
+            .filter(|v| !super::exposure::EMPTY.contains(v))
     }
 
     /// Whether a keyword is set.

@@ -5,12 +5,16 @@
 //! exposure's candidates, its observation (`oNNN`) and the shared background candidate
 //! (`c1000`, valid only with a background member). Pruning then keeps, for each science
 //! exposure, the proposals no other proposal's members strictly contain; among equal ones, the
-//! observation candidate, then the rule for special exposures.
+//! observation candidate, then the rule whose name sorts last (the generator runs its rules in
+//! the order of their names, and keeps the one it made last).
 
 use std::collections::BTreeSet;
 
 use super::exposure::Role;
-use super::pool::{Row, ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE};
+use super::pool::{
+    fixed_slit_path, ifu_path, Row, ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS,
+    SPEC2_SCIENCE,
+};
 
 /// The shared background candidate of the policy.
 pub const SHARED_CANDIDATE: &str = "c1000";
@@ -55,12 +59,6 @@ impl Planned {
         std::iter::once((Name::Row(self.science), "science"))
             .chain(self.attached.iter().map(|a| (a.name.clone(), a.exptype)))
             .collect()
-    }
-
-    /// Rules for special exposures win over the general ones when both propose the same
-    /// members.
-    fn is_special(&self) -> bool {
-        self.rule.ends_with("Special") || self.rule.ends_with("Imprint")
     }
 }
 
@@ -137,8 +135,10 @@ fn prune(proposals: Vec<Planned>) -> Vec<Planned> {
         }
         match kept.iter_mut().find(|(_, s)| *s == set) {
             Some((held, _)) => {
-                let better = (proposal.asn_id.starts_with('o'), proposal.is_special())
-                    > (held.asn_id.starts_with('o'), held.is_special());
+                // The observation candidate's; of one candidate's, the one the generator
+                // made last: its rules run in the order of their names.
+                let better = (proposal.asn_id.starts_with('o'), proposal.rule)
+                    > (held.asn_id.starts_with('o'), held.rule);
                 if better {
                     *held = proposal;
                 }
@@ -191,11 +191,26 @@ fn rules_for(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
     ) {
         return Vec::new();
     }
+    // `Asn_Lv2WFSC`: science images of a wavefront-sensing visit (not NIRCam line-of-sight
+    // jitter), which `Asn_Lv2FGS` leaves out and `Asn_Lv2Image` takes as well.
+    let wfsc = IMAGE2_SCIENCE.contains(&t)
+        && row.role == Role::Science
+        && is_wfsc_visit(row)
+        && !(t == "nrc_image" && row.value("DMS_NOTE") == Some("wfsc_los_jitter"));
+    let wfsc_rule = || rule("Asn_Lv2WFSC", "image2", nothing);
     if t.starts_with("fgs_") {
-        return vec![rule("Asn_Lv2FGS", "image2", nothing)];
+        return match (is_wfsc_visit(row), wfsc) {
+            (false, _) => vec![rule("Asn_Lv2FGS", "image2", nothing)],
+            (true, true) => vec![wfsc_rule()],
+            (true, false) => Vec::new(),
+        };
     }
     if IMAGE2_SCIENCE.contains(&t) {
-        return image_rules(row);
+        let mut rules = image_rules(row);
+        if wfsc {
+            rules.push(wfsc_rule());
+        }
+        return rules;
     }
     if SPEC2_SCIENCE.contains(&t) {
         return spectral_rules(pool, science);
@@ -227,6 +242,10 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
         "nrc_wfss" => return vec![rule("Asn_Lv2WFSSNRC", "spec2", wfss)],
         _ => {}
     }
+    // The IFU rules take only exposures whose grating and filter put light on the detector.
+    if !ifu_path(row) {
+        return Vec::new();
+    }
     match row.role {
         Role::Imprint => return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing)],
         Role::Background | Role::Psf => {
@@ -246,6 +265,7 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
     }
     if row.is_tso() && !matches!(t, "nrs_msaspec" | "nrs_fixedslit") {
         let excluded = (t == "nis_soss" && row.value("FILTER") == Some("f277w"))
+            || (t == "nrs_brightobj" && !fixed_slit_path(row))
             || (t == "nrc_tsgrism"
                 && (row.value("PUPIL") == Some("clear")
                     || row.value("DETECTOR") == Some("nrcblong")));
@@ -256,7 +276,10 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
         };
     }
     match t {
-        "nrs_fixedslit" => vec![rule("Asn_Lv2NRSFSS", "spec2", slit_nods)],
+        "nrs_fixedslit" if fixed_slit_path(row) => {
+            vec![rule("Asn_Lv2NRSFSS", "spec2", slit_nods)]
+        }
+        "nrs_fixedslit" => Vec::new(),
         "nrs_msaspec" if row.is_set("MSAMETFL") => vec![rule("Asn_Lv2NRSMSA", "spec2", slit_nods)],
         "nrs_ifu" if matches!(patttype(row), "2-point-nod" | "4-point-nod") => {
             vec![rule("Asn_Lv2NRSIFUNod", "spec2", ifu_nods)]
@@ -264,6 +287,14 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
         _ if is_nod_pattern(row) => Vec::new(),
         _ => vec![rule("Asn_Lv2Spec", "spec2", spec)],
     }
+}
+
+/// `Constraint_WFSC`: a `VISITYPE` with `wfsc` inside it.
+fn is_wfsc_visit(row: &Row) -> bool {
+    row.value("VISITYPE").is_some_and(|v| {
+        v.match_indices("wfsc")
+            .any(|(at, _)| at > 0 && at + "wfsc".len() < v.len())
+    })
 }
 
 fn patttype(row: &Row) -> &str {

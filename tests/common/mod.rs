@@ -230,7 +230,19 @@ pub fn normalise(text: &str) -> String {
 
 /// The header-mode scenario folders copied into `tests/fixtures`, in name order.
 pub fn scenarios() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/header-mode/scenarios");
+    scenarios_in("scenarios")
+}
+
+/// Our own header-mode scenarios, made with the oracle (`tests/fixtures/header-mode/own`).
+#[allow(dead_code)]
+pub fn own_scenarios() -> Vec<PathBuf> {
+    scenarios_in("own")
+}
+
+fn scenarios_in(folder: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/header-mode")
+        .join(folder);
     let mut dirs: Vec<_> = fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().path())

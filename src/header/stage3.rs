@@ -1,0 +1,932 @@
+//! Stage 3 associations from a pool, as jwst 3.0.0's generator makes them under the candidate
+//! policy (`SPEC.md` §3): which exposures each rule groups together, the product names, and
+//! which associations survive validation and pruning.
+//!
+//! The generator's rules are constraint sets: a key with no value yet takes the value of the
+//! first exposure that passes, and later exposures must match it. Within each candidate, the
+//! exposures are taken in pool order; an exposure joins every group of a rule it matches, and
+//! starts a new group when it matches none. Then the exposures that passed are tried once more
+//! against the groups made after them (the generator's reprocessing), and target acquisitions
+//! join every group holding an exposure of their observation.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::exposure::Role;
+use super::pool::{fixed_slit_path, ifu_path, Row};
+use super::stage2::{Name, SHARED_CANDIDATE};
+
+/// What a key's value means in the product name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Nothing.
+    None,
+    /// The first optical element (`opt_elem`).
+    OptElem,
+    /// The second optical element (`opt_elem2`).
+    OptElem2,
+    /// The subarray.
+    Subarray,
+    /// The detector (wavefront sensing).
+    Detector,
+    /// The activity (wavefront sensing).
+    Activity,
+}
+
+/// A grouping key: the first of `sources` an exposure has sets the group's value (and fixes
+/// which keyword is read from then on); exposures without any pass unless it is `required`.
+#[derive(Debug)]
+struct Key {
+    sources: &'static [&'static str],
+    required: bool,
+    part: Part,
+}
+
+const fn key(sources: &'static [&'static str], required: bool, part: Part) -> Key {
+    Key {
+        sources,
+        required,
+        part,
+    }
+}
+
+/// Program and instrument: every Stage 3 rule groups by them (`Constraint_Base`).
+const BASE: &[Key] = &[
+    key(&["PROGRAM"], true, Part::None),
+    key(&["INSTRUME"], true, Part::None),
+];
+
+/// `Constraint_Optical_Path` less the slit, which [`Slit`] handles.
+const OPTICAL: &[Key] = &[
+    key(&["FILTER"], false, Part::OptElem),
+    key(&["PUPIL", "GRATING"], false, Part::OptElem2),
+    key(&["SUBARRAY"], true, Part::Subarray),
+];
+
+/// Which exposures must share the group's target (`TARGETID`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// All but background exposures (`Constraint_Target(association=self)`).
+    NotBackground,
+    /// Science exposures only (coronagraphy, AMI).
+    ScienceOnly,
+    /// All (`Constraint_Target()`, and the rules that type every member science).
+    All,
+}
+
+/// How the product is named (`SPEC.md` §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    Base,
+    /// MIRI MRS: no optical elements.
+    NoOptical,
+    /// NIRSpec MOS: `{source_id}` for the target.
+    Sources,
+    /// NIRSpec fixed slit: `{source_id}` after the target, `{slit_name}` for the slit.
+    FixedSlitSources,
+    /// NIRCam coronagraphy as imaging: no slit, `-image3` at the end.
+    CoronImage,
+    /// Wavefront sensing: detector, `{suffix}` and activity at the end.
+    Wavefront,
+}
+
+/// A Stage 3 rule of `jwst/associations/lib/rules_level3.py`.
+struct Rule {
+    name: &'static str,
+    asn_type: &'static str,
+    /// The rule's fixed conditions on an exposure (its type, mode, flags).
+    accepts: fn(&Row) -> bool,
+    /// Whether `Constraint_Optical_Path` applies.
+    optical: bool,
+    /// The rule's own grouping keys.
+    keys: &'static [Key],
+    target: Target,
+    /// `AsnMixin_AuxData`: every member is typed science.
+    auxiliary: bool,
+    /// Whether exposures are tried again against groups made after them.
+    reprocess: bool,
+    /// Coronagraphy and AMI need a PSF reference.
+    needs_psf: bool,
+    /// Time series: observation candidates only.
+    observation_only: bool,
+    /// Whether a background candidate's association needs two or more observations.
+    several_observations: bool,
+    /// Wavefront sensing: a pair at least.
+    pair: bool,
+    /// MIRI LRS nods: each science's `_x1d` product is a background.
+    x1d_backgrounds: bool,
+    naming: Naming,
+}
+
+const fn rule(
+    name: &'static str,
+    asn_type: &'static str,
+    accepts: fn(&Row) -> bool,
+    keys: &'static [Key],
+) -> Rule {
+    Rule {
+        name,
+        asn_type,
+        accepts,
+        optical: true,
+        keys,
+        target: Target::NotBackground,
+        auxiliary: false,
+        reprocess: true,
+        needs_psf: false,
+        observation_only: false,
+        several_observations: true,
+        pair: false,
+        x1d_backgrounds: false,
+        naming: Naming::Base,
+    }
+}
+
+const EXP_TYPE: Key = key(&["EXP_TYPE"], true, Part::None);
+const VISITYPE: Key = key(&["VISITYPE"], false, Part::None);
+const BKGDTARG: Key = key(&["BKGDTARG"], true, Part::None);
+const PATTTYPE: Key = key(&["PATTTYPE"], true, Part::None);
+const GRATING: Key = key(&["GRATING"], true, Part::OptElem);
+
+/// The Stage 3 rules, in the order of their names: the order the generator runs them in.
+static RULES: &[Rule] = &[
+    Rule {
+        target: Target::ScienceOnly,
+        needs_psf: true,
+        ..rule(
+            "Asn_Lv3AMI",
+            "ami3",
+            |r| r.exp_type == "nis_ami",
+            &[EXP_TYPE],
+        )
+    },
+    Rule {
+        ..rule(
+            "Asn_Lv3Image",
+            "image3",
+            |r| image(r) && !r.is_set("BKGDTARG") && !r.is_tso(),
+            &[EXP_TYPE, VISITYPE],
+        )
+    },
+    Rule {
+        target: Target::All,
+        auxiliary: true,
+        ..rule(
+            "Asn_Lv3ImageBackground",
+            "image3",
+            |r| image(r) && r.is_set("BKGDTARG") && !r.is_tso(),
+            &[EXP_TYPE, VISITYPE, BKGDTARG],
+        )
+    },
+    Rule {
+        target: Target::ScienceOnly,
+        needs_psf: true,
+        ..rule(
+            "Asn_Lv3MIRCoron",
+            "coron3",
+            |r| matches!(r.exp_type.as_str(), "mir_lyot" | "mir_4qpm") && !r.is_set("BKGDTARG"),
+            &[EXP_TYPE],
+        )
+    },
+    Rule {
+        optical: false,
+        naming: Naming::NoOptical,
+        ..rule(
+            "Asn_Lv3MIRMRS",
+            "spec3",
+            |r| r.exp_type == "mir_mrs" && !r.is_tso(),
+            &[EXP_TYPE],
+        )
+    },
+    Rule {
+        optical: false,
+        target: Target::All,
+        auxiliary: true,
+        reprocess: false,
+        naming: Naming::NoOptical,
+        ..rule(
+            "Asn_Lv3MIRMRSBackground",
+            "spec3",
+            |r| r.exp_type == "mir_mrs" && !r.is_tso() && r.value("BKGDTARG") == Some("t"),
+            &[EXP_TYPE, BKGDTARG],
+        )
+    },
+    Rule {
+        target: Target::ScienceOnly,
+        needs_psf: true,
+        ..rule(
+            "Asn_Lv3NRCCoron",
+            "coron3",
+            |r| r.exp_type == "nrc_coron" && !r.is_set("BKGDTARG") && coron_detector(r),
+            &[EXP_TYPE],
+        )
+    },
+    Rule {
+        target: Target::ScienceOnly,
+        naming: Naming::CoronImage,
+        ..rule(
+            "Asn_Lv3NRCCoronImage",
+            "image3",
+            |r| {
+                r.exp_type == "nrc_coron"
+                    && !r.is_set("BKGDTARG")
+                    && r.value("IS_PSF") != Some("t")
+                    && r.value("CHANNEL") == Some("short")
+                    && r.value("SUBARRAY") == Some("full")
+            },
+            &[EXP_TYPE, key(&["CHANNEL"], true, Part::None)],
+        )
+    },
+    Rule {
+        naming: Naming::FixedSlitSources,
+        ..rule(
+            "Asn_Lv3NRSFSS",
+            "spec3",
+            |r| {
+                !r.is_tso()
+                    && matches!(
+                        r.exp_type.as_str(),
+                        "nrs_autoflat" | "nrs_autowave" | "nrs_fixedslit"
+                    )
+                    && fixed_slit_path(r)
+            },
+            &[],
+        )
+    },
+    Rule {
+        optical: false,
+        ..rule(
+            "Asn_Lv3NRSIFU",
+            "spec3",
+            |r| {
+                matches!(r.exp_type.as_str(), "nrs_autowave" | "nrs_ifu")
+                    && ifu_path(r)
+                    && r.is_set("PATTTYPE")
+                    && !r.is_tso()
+                    && r.is_set("GRATING")
+            },
+            &[PATTTYPE, GRATING],
+        )
+    },
+    Rule {
+        optical: false,
+        target: Target::All,
+        auxiliary: true,
+        ..rule(
+            "Asn_Lv3NRSIFUBackground",
+            "spec3",
+            |r| {
+                !r.is_tso()
+                    && r.value("BKGDTARG") == Some("t")
+                    && r.exp_type == "nrs_ifu"
+                    && ifu_path(r)
+                    && r.is_set("GRATING")
+            },
+            &[BKGDTARG, EXP_TYPE, GRATING],
+        )
+    },
+    Rule {
+        ..rule(
+            "Asn_Lv3SlitlessSpectral",
+            "spec3",
+            |r| !r.is_tso() && r.exp_type == "nis_soss" && !r.is_set("PATTTYPE"),
+            &[],
+        )
+    },
+    Rule {
+        target: Target::All,
+        auxiliary: true,
+        ..rule(
+            "Asn_Lv3SpecAux",
+            "spec3",
+            |r| {
+                !r.is_tso()
+                    && r.value("BKGDTARG") == Some("t")
+                    && matches!(r.exp_type.as_str(), "mir_lrs-fixedslit" | "nrs_fixedslit")
+            },
+            &[BKGDTARG, EXP_TYPE],
+        )
+    },
+    Rule {
+        naming: Naming::Sources,
+        ..rule(
+            "Asn_Lv3SpectralSource",
+            "spec3",
+            |r| {
+                !r.is_tso()
+                    && (matches!(r.exp_type.as_str(), "nrs_autoflat" | "nrs_autowave")
+                        || (r.exp_type == "nrs_msaspec" && r.is_set("MSAMETFL")))
+            },
+            &[],
+        )
+    },
+    Rule {
+        several_observations: false,
+        x1d_backgrounds: true,
+        ..rule(
+            "Asn_Lv3SpectralTarget",
+            "spec3",
+            |r| {
+                !r.is_tso()
+                    && matches!(r.exp_type.as_str(), "mir_lrs-fixedslit" | "nis_soss")
+                    && is_nod(r)
+            },
+            &[PATTTYPE],
+        )
+    },
+    Rule {
+        observation_only: true,
+        ..rule("Asn_Lv3TSO", "tso3", tso, &[EXP_TYPE])
+    },
+    Rule {
+        pair: true,
+        naming: Naming::Wavefront,
+        ..rule(
+            "Asn_Lv3WFSCMB",
+            "wfs-image3",
+            |r| {
+                imaging(r)
+                    && r.value("PATTTYPE") == Some("wfsc")
+                    && r.value("DMS_NOTE") != Some("wfsc_los_jitter")
+            },
+            &[
+                EXP_TYPE,
+                PATTTYPE,
+                key(&["DETECTOR"], true, Part::Detector),
+                key(&["OBS_ID"], true, Part::None),
+                key(&["ACT_ID"], true, Part::Activity),
+            ],
+        )
+    },
+    Rule {
+        optical: false,
+        ..rule(
+            "Asn_Lv3WFSSMIR",
+            "spec3",
+            |r| r.exp_type == "mir_wfss" && r.value("FILTER") == Some("p750l"),
+            &[EXP_TYPE, key(&["FILTER"], true, Part::OptElem)],
+        )
+    },
+    Rule {
+        optical: false,
+        ..rule(
+            "Asn_Lv3WFSSNIS",
+            "spec3",
+            |r| r.exp_type == "nis_wfss" && matches!(r.value("FILTER"), Some("gr150r" | "gr150c")),
+            &[
+                EXP_TYPE,
+                key(&["FILTER"], true, Part::OptElem),
+                key(&["PUPIL"], true, Part::OptElem2),
+            ],
+        )
+    },
+    Rule {
+        optical: false,
+        ..rule(
+            "Asn_Lv3WFSSNRC",
+            "spec3",
+            |r| r.exp_type == "nrc_wfss" && matches!(r.value("PUPIL"), Some("grismr" | "grismc")),
+            &[
+                EXP_TYPE,
+                key(&["PUPIL"], true, Part::OptElem),
+                key(&["FILTER"], true, Part::OptElem2),
+            ],
+        )
+    },
+];
+
+/// `Constraint_Image`, and for the imaging rules no wavefront-sensing visit.
+fn image(r: &Row) -> bool {
+    imaging(r) && !r.value("VISITYPE").is_some_and(|v| v.contains("wfsc"))
+}
+
+/// `Constraint_Image`.
+fn imaging(r: &Row) -> bool {
+    matches!(
+        r.exp_type.as_str(),
+        "nrc_image" | "mir_image" | "nis_image" | "fgs_image" | "nrs_mimf"
+    )
+}
+
+fn is_nod(r: &Row) -> bool {
+    matches!(
+        r.value("PATTTYPE"),
+        Some("2-point-nod" | "4-point-nod" | "along-slit-nod")
+    )
+}
+
+/// `Asn_Lv3TSO`: a time series that tso3 can take.
+fn tso(r: &Row) -> bool {
+    let t = r.exp_type.as_str();
+    let value = |k| r.value(k).unwrap_or("");
+    let invalid_grism = t == "nrc_tsgrism"
+        && (matches!(value("PUPIL"), "clear" | "gdhs0" | "gdhs60")
+            || value("DETECTOR") == "nrcblong");
+    let dhs = matches!(
+        value("SUBARRAY"),
+        "sub260stripe4_dhs" | "sub41stripe1_dhs" | "sub82stripe2_dhs" | "sub164stripe4_dhs"
+    );
+    let invalid_soss = t == "nis_soss" && (value("NINTS") == "1" || !soss_calibrated(r));
+    let invalid_bots = t == "nrs_brightobj" && !fixed_slit_path(r);
+    r.is_tso()
+        && r.is_set("EXP_TYPE")
+        && !matches!(t, "mir_mrs" | "mir_flatmrs" | "nrs_autowave" | "nrs_ifu")
+        && !invalid_grism
+        && !dhs
+        && !invalid_soss
+        && !invalid_bots
+}
+
+/// `nissoss_calibrated_filter`: F277W is not calibrated, and no filter is not either.
+fn soss_calibrated(r: &Row) -> bool {
+    r.set_value("FILTER").is_some_and(|f| f != "f277w")
+}
+
+/// `nrccoron_valid_detector`: full-frame coronagraphy only on the occulted detector.
+fn coron_detector(r: &Row) -> bool {
+    let (Some(detector), Some(subarray), Some(pupil)) = (
+        r.set_value("DETECTOR"),
+        r.set_value("SUBARRAY"),
+        r.set_value("PUPIL"),
+    ) else {
+        return false;
+    };
+    if subarray != "full" {
+        return true;
+    }
+    match pupil {
+        "maskbar" => !matches!(detector, "nrca1" | "nrca2" | "nrca3"),
+        "maskrnd" => !matches!(detector, "nrca1" | "nrca3" | "nrca4"),
+        _ => true,
+    }
+}
+
+/// A Stage 3 association, planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// `image3`, `spec3`, `coron3`, `ami3`, `tso3`, `wfs-image3`.
+    pub asn_type: &'static str,
+    /// The rule's name, without the generator's `candidate_` prefix.
+    pub rule: &'static str,
+    /// `oNNN` or `c1000`.
+    pub asn_id: String,
+    /// The product's name.
+    pub product: String,
+    /// `t` and the target number, three digits at least.
+    pub target: String,
+    /// The program, five digits.
+    pub program: String,
+    /// The keys that made the group, for people to read.
+    pub keys: String,
+    /// The members in the order they joined, with their type and why they are there.
+    pub members: Vec<Member>,
+}
+
+/// A member of a planned Stage 3 association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The exposure, or a name derived from one.
+    pub name: Name,
+    /// Its `exptype`.
+    pub exptype: &'static str,
+    /// Why it is there.
+    pub why: String,
+}
+
+impl Planned {
+    fn membership(&self) -> BTreeSet<(&Name, &'static str)> {
+        self.members.iter().map(|m| (&m.name, m.exptype)).collect()
+    }
+}
+
+/// A group being gathered by one rule in one candidate.
+#[derive(Debug, Clone)]
+struct Group {
+    /// Per key (base, optical, the rule's own): the source index and value, once set.
+    values: Vec<Option<(usize, String)>>,
+    /// The fixed slit, once an exposure not in S200A1/S200A2 set it.
+    slit: Option<String>,
+    /// The S200A1/S200A2 slits seen.
+    paired_slits: BTreeSet<String>,
+    target: Option<usize>,
+    /// Rows that joined, in order, with their exptype.
+    members: Vec<(usize, &'static str)>,
+    /// The observations of the members that joined by the rule (not acquisitions).
+    observations: BTreeSet<String>,
+}
+
+/// The keys a rule groups by, in order.
+fn keys_of(rule: &Rule) -> Vec<&'static Key> {
+    let optical: &[Key] = if rule.optical { OPTICAL } else { &[] };
+    BASE.iter().chain(optical).chain(rule.keys).collect()
+}
+
+/// The first of `sources` (from `from` on, or only `from` once fixed) that the row has set.
+fn lookup(row: &Row, key: &Key, fixed: Option<usize>) -> Option<(usize, String)> {
+    match fixed {
+        Some(i) => row.set_value(key.sources[i]).map(|v| (i, v.to_string())),
+        None => key
+            .sources
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| row.set_value(k).map(|v| (i, v.to_string()))),
+    }
+}
+
+/// The member type a rule gives a row.
+fn exptype(rule: &Rule, row: &Row) -> &'static str {
+    match row.role {
+        Role::TargetAcquisition => "target_acquisition",
+        _ if rule.auxiliary => "science",
+        Role::Science => "science",
+        Role::Psf => "psf",
+        Role::Imprint => "imprint",
+        Role::Background => "background",
+        Role::Dark => "dark",
+        Role::Flat => "flat",
+        Role::Engineering => "engineering",
+        Role::Autoflat => "autoflat",
+        Role::Autowave => "autowave",
+    }
+}
+
+/// Whether the rule compares this row's target with the group's.
+fn checks_target(rule: &Rule, row: &Row) -> bool {
+    match rule.target {
+        Target::All => true,
+        Target::NotBackground => exptype(rule, row) != "background",
+        Target::ScienceOnly => exptype(rule, row) == "science",
+    }
+}
+
+impl Group {
+    fn new(keys: usize) -> Group {
+        Group {
+            values: vec![None; keys],
+            slit: None,
+            paired_slits: BTreeSet::new(),
+            target: None,
+            members: Vec::new(),
+            observations: BTreeSet::new(),
+        }
+    }
+
+    fn holds(&self, row: usize) -> bool {
+        self.members.iter().any(|(r, _)| *r == row)
+    }
+
+    /// Adds `row` when it matches, setting what it sets; says whether it did.
+    fn add(&mut self, rule: &Rule, keys: &[&Key], pool: &[Row], row: usize) -> bool {
+        if self.holds(row) {
+            return true;
+        }
+        let r = &pool[row];
+        let mut values = self.values.clone();
+        for (key, held) in keys.iter().zip(values.iter_mut()) {
+            match (
+                lookup(r, key, held.as_ref().map(|(i, _)| *i)),
+                held.as_ref(),
+            ) {
+                (None, _) if key.required => return false,
+                (None, _) => {}
+                (Some(found), None) => *held = Some(found),
+                (Some((_, v)), Some((_, h))) if v == *h => {}
+                _ => return false,
+            }
+        }
+        // `Constraint_Optical_Path`'s slit: S200A1 and S200A2 (or no slit) always pass; any
+        // other slit must be the first such slit.
+        let mut slit = self.slit.clone();
+        let mut paired = None;
+        if rule.optical {
+            match r.set_value("FXD_SLIT") {
+                None => {}
+                Some(s @ ("s200a1" | "s200a2")) => paired = Some(s.to_string()),
+                Some(s) => match &slit {
+                    None => slit = Some(s.to_string()),
+                    Some(held) if held == s => {}
+                    Some(_) => return false,
+                },
+            }
+        }
+        let mut target = self.target;
+        if checks_target(rule, r) {
+            match target {
+                None => target = Some(r.target),
+                Some(t) if t == r.target => {}
+                Some(_) => return false,
+            }
+        }
+        self.values = values;
+        self.slit = slit;
+        self.paired_slits.extend(paired);
+        self.target = target;
+        self.members.push((row, exptype(rule, r)));
+        if let Some(obs) = r.value("OBSERVTN") {
+            self.observations.insert(obs.to_string());
+        }
+        true
+    }
+}
+
+/// The Stage 3 associations of `rows`: per observation candidate and in the shared one,
+/// validated and pruned as the generator does.
+pub fn associations(rows: &[Row]) -> Vec<Planned> {
+    let mut observations: Vec<&str> = rows.iter().map(|r| r.observation.as_str()).collect();
+    observations.sort_unstable();
+    observations.dedup();
+    let mut planned = Vec::new();
+    for candidate in observations.into_iter().chain([SHARED_CANDIDATE]) {
+        let in_candidate: Vec<usize> = (0..rows.len())
+            .filter(|&i| candidate == SHARED_CANDIDATE || rows[i].observation == candidate)
+            .collect();
+        planned.extend(in_one_candidate(rows, &in_candidate, candidate));
+    }
+    prune(planned)
+}
+
+/// The associations every rule makes in one candidate, holding the rows `members`.
+fn in_one_candidate(pool: &[Row], rows: &[usize], candidate: &str) -> Vec<Planned> {
+    let shared = candidate == SHARED_CANDIDATE;
+    let mut planned = Vec::new();
+    for rule in RULES {
+        if rule.observation_only && shared {
+            continue;
+        }
+        let keys = keys_of(rule);
+        let mut groups: Vec<Group> = Vec::new();
+        let mut passed = Vec::new();
+        let eligible = |i: usize| {
+            let r = &pool[i];
+            (rule.accepts)(r) && !r.is_set("IS_IMPRT") && r.role != Role::TargetAcquisition
+        };
+        for &i in rows.iter().filter(|&&i| eligible(i)) {
+            let mut joined = false;
+            for group in groups.iter_mut() {
+                joined |= group.add(rule, &keys, pool, i);
+            }
+            if !joined {
+                let mut group = Group::new(keys.len());
+                if group.add(rule, &keys, pool, i) {
+                    groups.push(group);
+                    joined = true;
+                }
+            }
+            if joined {
+                passed.push(i);
+            }
+        }
+        if rule.reprocess {
+            for &i in &passed {
+                for group in groups.iter_mut() {
+                    group.add(rule, &keys, pool, i);
+                }
+            }
+        }
+        // Target acquisitions of the observations a group spans.
+        for group in groups.iter_mut() {
+            for &i in rows {
+                let r = &pool[i];
+                let same = |k| r.value(k) == pool[group.members[0].0].value(k);
+                if r.role == Role::TargetAcquisition
+                    && !r.is_set("IS_IMPRT")
+                    && same("PROGRAM")
+                    && same("INSTRUME")
+                    && r.value("OBSERVTN")
+                        .is_some_and(|o| group.observations.contains(o))
+                {
+                    group.members.push((i, "target_acquisition"));
+                }
+            }
+        }
+        planned.extend(
+            groups
+                .into_iter()
+                .filter_map(|g| finish(rule, &keys, pool, g, candidate)),
+        );
+    }
+    planned
+}
+
+/// The group as an association, if it is a valid one.
+fn finish(
+    rule: &Rule,
+    keys: &[&Key],
+    pool: &[Row],
+    group: Group,
+    candidate: &str,
+) -> Option<Planned> {
+    let shared = candidate == SHARED_CANDIDATE;
+    let has = |t| group.members.iter().any(|(_, e)| *e == t);
+    if !has("science") || (rule.needs_psf && !has("psf")) {
+        return None;
+    }
+    if shared && rule.several_observations && group.observations.len() < 2 {
+        return None;
+    }
+    if rule.pair && group.members.len() < 2 {
+        return None;
+    }
+    let first = &pool[group.members[0].0];
+    let program = first.program();
+    let shown = |key: &Key, i: usize| {
+        group.values[i]
+            .as_ref()
+            .map(|(s, v)| format!("{}={}", key.sources[*s], v.to_uppercase()))
+    };
+    let mut described: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .skip(BASE.len())
+        .filter_map(|(i, k)| shown(k, i))
+        .collect();
+    described.extend(
+        group
+            .slit
+            .iter()
+            .map(|s| format!("FXD_SLIT={}", s.to_uppercase())),
+    );
+    if let Some(t) = group.target {
+        described.push(format!("TARGET={t}"));
+    }
+    let key_text = described.join(" ");
+    let mut members: Vec<Member> = group
+        .members
+        .iter()
+        .map(|&(i, exptype)| Member {
+            name: Name::Row(i),
+            exptype,
+            why: why(rule, &pool[i], exptype, &key_text),
+        })
+        .collect();
+    if rule.x1d_backgrounds {
+        let science: Vec<usize> = group
+            .members
+            .iter()
+            .filter(|(_, e)| *e == "science")
+            .map(|(i, _)| *i)
+            .collect();
+        if science.len() >= 2 {
+            for i in science {
+                let name = &pool[i].exposure.name;
+                let base = std::path::Path::new(name).file_name().unwrap_or_default();
+                let root = crate::naming::stage2_product_name(base);
+                members.push(Member {
+                    name: Name::Derived(format!("{}_x1d.fits", root.to_string_lossy())),
+                    exptype: "background",
+                    why: format!("the x1d product of nod {}", base.to_string_lossy()),
+                });
+            }
+        }
+    }
+    let target = format!(
+        "t{:0>3}",
+        group.target.map(|t| t.to_string()).unwrap_or_default()
+    );
+    Some(Planned {
+        asn_type: rule.asn_type,
+        rule: rule.name,
+        asn_id: candidate.to_string(),
+        product: product_name(rule, keys, &group, &program, candidate, &target),
+        target,
+        program,
+        keys: key_text,
+        members,
+    })
+}
+
+fn why(rule: &Rule, row: &Row, exptype: &str, keys: &str) -> String {
+    match exptype {
+        "target_acquisition" => format!(
+            "target acquisition of observation {}",
+            row.value("OBSERVTN").unwrap_or("")
+        ),
+        "psf" => format!("IS_PSF=T, same keys but the target ({keys})"),
+        "background" => format!("BKGDTARG=T, same keys but the target ({keys})"),
+        _ if rule.auxiliary => format!("BKGDTARG=T, {keys}"),
+        _ => keys.to_string(),
+    }
+}
+
+/// `re.escape` as Python 3.7+ does it: the generator stores matched values escaped, and
+/// names products from them.
+fn escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The product's name (`SPEC.md` §3.3), lower-cased.
+fn product_name(
+    rule: &Rule,
+    keys: &[&Key],
+    group: &Group,
+    program: &str,
+    acid: &str,
+    target: &str,
+) -> String {
+    let part = |p: Part| {
+        keys.iter()
+            .zip(&group.values)
+            .find(|(k, _)| k.part == p)
+            .and_then(|(_, v)| v.as_ref())
+            .map(|(_, v)| escaped(v))
+    };
+    let instrument = group.values[1]
+        .as_ref()
+        .map(|(_, v)| escaped(v))
+        .unwrap_or_default();
+    let mut optical: Vec<String> = [part(Part::OptElem), part(Part::OptElem2)]
+        .into_iter()
+        .flatten()
+        .collect();
+    optical.sort_by_key(|p| p.to_lowercase());
+    let optical = if optical.is_empty() {
+        "clear".to_string()
+    } else {
+        optical.join("-")
+    };
+    let mut slits: Vec<String> = Vec::new();
+    let paired: Vec<String> = group.paired_slits.iter().map(|s| escaped(s)).collect();
+    for names in [group.slit.iter().map(|s| escaped(s)).collect(), paired] {
+        let joined = names.join("-");
+        if !joined.is_empty() && !slits.contains(&joined) {
+            slits.push(joined);
+        }
+    }
+    slits.sort_by_key(|s| s.to_lowercase());
+    let slit = if slits.is_empty() {
+        String::new()
+    } else {
+        format!("-{}", slits.join("-"))
+    };
+    let subarray = match part(Part::Subarray) {
+        Some(s) if s != "full" => format!("-{s}"),
+        _ => String::new(),
+    };
+    let head = format!("jw{program}-{acid}");
+    let name = match rule.naming {
+        Naming::Base => format!("{head}_{target}_{instrument}_{optical}{slit}{subarray}"),
+        Naming::NoOptical => format!("{head}_{target}_{instrument}"),
+        Naming::Sources => {
+            format!("{head}_{{source_id}}_{instrument}_{optical}{slit}{subarray}")
+        }
+        Naming::FixedSlitSources => {
+            format!("{head}_{target}-{{source_id}}_{instrument}_{optical}-{{slit_name}}{subarray}")
+        }
+        Naming::CoronImage => format!("{head}_{target}_{instrument}_{optical}{subarray}-image3"),
+        Naming::Wavefront => format!(
+            "{head}_{target}_{instrument}_{optical}{slit}{subarray}-{}_{{suffix}}-{:0>2}",
+            part(Part::Detector).unwrap_or_default(),
+            part(Part::Activity).unwrap_or_default()
+        ),
+    };
+    name.to_lowercase()
+}
+
+/// `prune` (`jwst/associations/lib/prune.py`): of associations with the same members, the
+/// observation candidate's; of associations with the same product name, the one whose members
+/// hold the other's.
+fn prune(planned: Vec<Planned>) -> Vec<Planned> {
+    // Same members: the generator keeps the one with the greatest id (`o` over `c`), and of
+    // equal ids the one made last, by the rule whose name sorts last.
+    let mut order: Vec<usize> = (0..planned.len()).collect();
+    order.sort_by(|&a, &b| {
+        (&planned[a].asn_id, planned[a].rule, a).cmp(&(&planned[b].asn_id, planned[b].rule, b))
+    });
+    let mut kept: Vec<usize> = Vec::new();
+    while let Some(i) = order.pop() {
+        let members = planned[i].membership();
+        order.retain(|&j| planned[j].membership() != members);
+        kept.push(i);
+    }
+    kept.sort_unstable();
+    // Same product name: the larger of two where one holds the other.
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in &kept {
+        by_name
+            .entry(planned[i].product.as_str())
+            .or_default()
+            .push(i);
+    }
+    let mut dropped = BTreeSet::new();
+    for same in by_name.values().filter(|v| v.len() > 1) {
+        for &a in same {
+            for &b in same {
+                let (ma, mb) = (planned[a].membership(), planned[b].membership());
+                if a != b && ma.len() < mb.len() && ma.is_subset(&mb) {
+                    dropped.insert(a);
+                }
+            }
+        }
+    }
+    let mut planned: Vec<Option<Planned>> = planned.into_iter().map(Some).collect();
+    kept.into_iter()
+        .filter(|i| !dropped.contains(i))
+        .filter_map(|i| planned[i].take())
+        .collect()
+}
