@@ -159,6 +159,123 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Writes a folder that does not exist yet, with each text in a file of the given name: the
+/// files go into a hidden folder beside it, the file system is flushed once, and the folder
+/// is renamed into place. The folder appears whole or not at all, and a new file costs no
+/// rename of its own.
+///
+/// Returns `Ok(false)`, having written nothing, when `dir` exists (or appears meanwhile): write
+/// into it with [`write_all`] then.
+///
+/// # Errors
+///
+/// [`Error::Write`] naming the path that failed; the hidden folder is removed.
+pub fn write_new_folder(
+    dir: &Path,
+    items: &[(&OsStr, &(dyn Render + Sync))],
+) -> Result<bool, Error> {
+    if fs::symlink_metadata(dir).is_ok() {
+        return Ok(false);
+    }
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    let parent = folder_of(dir);
+    let name = dir.file_name().unwrap_or(dir.as_os_str());
+    let staging = {
+        let mut pending = pending();
+        let mut attempt = 0;
+        loop {
+            let mut hidden = std::ffi::OsString::from(".");
+            hidden.push(name);
+            hidden.push(format!(
+                ".{}{}.{attempt}.tmp",
+                &TEMP_PREFIX[1..],
+                std::process::id()
+            ));
+            let path = parent.join(hidden);
+            match fs::DirBuilder::new().create(&path) {
+                Ok(()) => {
+                    pending.push(Pending::Folder(path.clone()));
+                    break path;
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(fail(dir)(e)),
+            }
+        }
+    };
+    let result = fill_and_move(&staging, dir, items);
+    let moved = matches!(result, Ok(true));
+    if !moved {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    pending().retain(|p| *p != Pending::Folder(staging.clone()));
+    result
+}
+
+fn fill_and_move(
+    staging: &Path,
+    dir: &Path,
+    items: &[(&OsStr, &(dyn Render + Sync))],
+) -> Result<bool, Error> {
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    let fill = |items: &[(&OsStr, &(dyn Render + Sync))]| -> Result<(), Error> {
+        for (name, text) in items {
+            let path = staging.join(name);
+            let file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(fail(&dir.join(name)))?;
+            let mut out = BufWriter::new(file);
+            text.render(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(fail(&dir.join(name)))?;
+        }
+        Ok(())
+    };
+    // On every core: the files are independent, and the folder is not anyone's yet.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let mut parts = items.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|part| scope.spawn(move || fill(part))).collect();
+        let mut result = fill(first);
+        for other in others {
+            let other = other.join().expect("writing a file does not panic");
+            result = result.and(other);
+        }
+        result
+    })?;
+    let folder = File::open(staging).map_err(fail(dir))?;
+    rustix::fs::syncfs(&folder).map_err(|e| fail(dir)(e.into()))?;
+    // Never onto a folder that appeared meanwhile.
+    let renamed =
+        rustix::fs::renameat_with(CWD, staging, CWD, dir, rustix::fs::RenameFlags::NOREPLACE);
+    match renamed {
+        Ok(()) => {}
+        Err(Errno::EXIST) => return Ok(false),
+        Err(Errno::INVAL | Errno::NOSYS) if fs::symlink_metadata(dir).is_err() => {
+            fs::rename(staging, dir).map_err(fail(dir))?;
+        }
+        Err(e) => return Err(fail(dir)(e.into())),
+    }
+    let sync = File::open(folder_of(dir)).and_then(|parent| parent.sync_all());
+    match sync {
+        Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(true),
+        other => other.map(|()| true).map_err(fail(folder_of(dir))),
+    }
+}
+
 /// The folder a path is in, as the kernel reads it: `.` for a bare name.
 pub fn folder_of(path: &Path) -> &Path {
     match path.parent() {
@@ -504,7 +621,7 @@ impl Temp {
             .suffix(".tmp")
             .permissions(fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)?;
-        pending.push(file.path().to_path_buf());
+        pending.push(Pending::File(file.path().to_path_buf()));
         Ok(Temp::Named(Named(Some(file))))
     }
 
@@ -554,7 +671,7 @@ impl Temp {
                 let temp_path = file.path().to_path_buf();
                 // On failure the file is dropped, and so removed.
                 let persisted = file.persist(target).map(drop).map_err(|e| e.error);
-                pending.retain(|p| *p != temp_path);
+                pending.retain(|p| *p != Pending::File(temp_path.clone()));
                 persisted
             }
         }
@@ -568,16 +685,23 @@ impl Drop for Named {
     fn drop(&mut self) {
         if let Some(file) = &self.0 {
             let path = file.path().to_path_buf();
-            pending().retain(|p| *p != path);
+            pending().retain(|p| *p != Pending::File(path.clone()));
         }
     }
 }
 
-/// Named temporary files that a signal must remove. The lock is also held while a file is
-/// renamed into place or rewritten in place, so a signal waits for that to finish.
-static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// A temporary file, or a folder being filled, that a signal must remove. The lock on the list
+/// ([`PENDING`]) is also held while a file is renamed into place or rewritten in place, so a
+/// signal waits for that to finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    File(PathBuf),
+    Folder(PathBuf),
+}
 
-fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+static PENDING: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<Pending>> {
     PENDING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -586,9 +710,16 @@ fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
 /// in-place write for as long as it lives. Call it from a signal-handling thread, then exit.
 pub fn abandon_writes() -> impl Drop {
     let mut pending = pending();
-    for path in pending.drain(..) {
+    for made in pending.drain(..) {
         // Nothing more can be done about a failure here: the process is stopping.
-        let _ = fs::remove_file(path);
+        let _ = match made {
+            Pending::File(path) => fs::remove_file(path),
+            // Files may still be appearing in it: try again while it is not empty.
+            Pending::Folder(path) => (0..5)
+                .map(|_| fs::remove_dir_all(&path))
+                .find(Result::is_ok)
+                .unwrap_or(Ok(())),
+        };
     }
     pending
 }
@@ -619,6 +750,63 @@ mod tests {
 
     fn entries(dir: &Path) -> usize {
         fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn a_new_folder_appears_whole_with_every_file() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("asn");
+        let texts = [Text("one"), Text("two"), Text("three")];
+        let items: Vec<(&OsStr, &(dyn Render + Sync))> = ["a.json", "b.json", "c.json"]
+            .iter()
+            .zip(&texts)
+            .map(|(n, t)| (OsStr::new(*n), t as &(dyn Render + Sync)))
+            .collect();
+        assert!(write_new_folder(&dir, &items).unwrap());
+        assert_eq!(fs::read_to_string(dir.join("b.json")).unwrap(), "two");
+        assert_eq!(entries(&dir), 3);
+        // Nothing else beside it, and the folder has the mode mkdir gives.
+        assert_eq!(entries(parent.path()), 1);
+        let plain = parent.path().join("plain");
+        fs::create_dir(&plain).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode();
+        assert_eq!(mode(&dir), mode(&plain));
+        assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn a_failed_new_folder_leaves_nothing() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("asn");
+        let items: Vec<(&OsStr, &(dyn Render + Sync))> = vec![
+            (OsStr::new("a.json"), &Text("one")),
+            (OsStr::new("b.json"), &Failing),
+        ];
+        assert!(write_new_folder(&dir, &items).is_err());
+        assert_eq!(entries(parent.path()), 0);
+        assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn an_existing_folder_is_left_to_write_all() {
+        let parent = tempfile::tempdir().unwrap();
+        let items: Vec<(&OsStr, &(dyn Render + Sync))> = vec![(OsStr::new("a.json"), &Text("x"))];
+        assert!(!write_new_folder(parent.path(), &items).unwrap());
+        assert_eq!(entries(parent.path()), 0);
+    }
+
+    #[test]
+    fn a_signal_removes_a_folder_being_filled() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let staging = parent.path().join(".asn.tmp");
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("a.json"), "x").unwrap();
+        pending().push(Pending::Folder(staging.clone()));
+        drop(abandon_writes());
+        assert!(!staging.exists());
     }
 
     #[test]
