@@ -5,7 +5,7 @@
 mod argv;
 mod cli;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -74,31 +74,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Makes the Stage 2 associations of the files from their headers, and writes them into the
 /// folder, or, dry, shows them.
 fn auto(config: AutoConfig) -> anyhow::Result<()> {
+    let headers = read_headers(&config.files);
     let mut exposures = Vec::with_capacity(config.files.len());
-    // Thousands of files take a moment: say how far it is, where someone is watching.
-    let progress = config.files.len() >= 1000 && io::stderr().is_terminal();
-    for (done, file) in config.files.iter().enumerate() {
-        if progress && done % 500 == 0 {
-            let _ = write!(
-                io::stderr(),
-                "\rreading headers: {done} of {}",
-                config.files.len()
-            );
-        }
-        match header::read_primary_header(Path::new(file)) {
+    for (file, header) in config.files.iter().zip(headers) {
+        match header {
             Ok(h) => exposures.push(header::Exposure::new(file.clone(), h)),
             Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
             Err(e) => {
                 return Err(e).context("nothing was written; --skip-bad leaves such files out")
             }
         }
-    }
-    if progress {
-        let _ = writeln!(
-            io::stderr(),
-            "\rreading headers: {0} of {0}",
-            config.files.len()
-        );
     }
     let rows = header::pool::pool(exposures)?;
     let cwd = std::env::current_dir().context("cannot tell the current folder")?;
@@ -108,14 +93,14 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
         .collect();
     let made = header::associations(&rows, config.stages, &config.dir, &cwd);
     // Files no association holds (darks, flats, modes no rule takes) are named, not dropped.
-    let used: std::collections::HashSet<&OsString> = made
+    let used: std::collections::HashSet<&OsStr> = made
         .iter()
         .flat_map(|m| m.members().map(|(n, _, _)| n))
         .collect();
     let unused: Vec<String> = rows
         .iter()
         .zip(&names)
-        .filter(|(_, name)| !used.contains(name))
+        .filter(|(_, name)| !used.contains(name.as_os_str()))
         .map(|(r, _)| {
             format!(
                 "{} ({})",
@@ -131,7 +116,7 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
         );
     }
     if config.dry_run {
-        let mut out = stdout()?.lock();
+        let mut out = io::BufWriter::new(stdout()?.lock());
         for (n, m) in made.iter().enumerate() {
             let meta = |k| m.meta(k).unwrap_or("");
             if n > 0 {
@@ -166,17 +151,95 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
         }
         return out.flush().context("cannot write to standard output");
     }
-    std::fs::create_dir_all(&config.dir)
-        .with_context(|| format!("cannot make the folder '{}'", config.dir.display()))?;
     let associations: Vec<_> = made.iter().map(|m| m.association()).collect();
     let texts: Vec<Json<'_, _>> = associations.iter().map(Json).collect();
-    let items: Vec<(std::path::PathBuf, &dyn output::Render)> = made
+    // A new folder is filled beside its place and appears whole; into an existing one each
+    // file is written safely on its own.
+    let parent = output::folder_of(&config.dir);
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot make the folder '{}'", parent.display()))?;
+    let named: Vec<(&OsStr, &(dyn output::Render + Sync))> = made
         .iter()
         .zip(&texts)
-        .map(|(m, text)| (config.dir.join(&m.file_name), text as &dyn output::Render))
+        .map(|(m, text)| {
+            (
+                OsStr::new(&m.file_name),
+                text as &(dyn output::Render + Sync),
+            )
+        })
+        .collect();
+    if output::write_new_folder(&config.dir, &named)? {
+        forget(named);
+        forget(texts);
+        forget(associations);
+        forget(made);
+        forget(rows);
+        return Ok(());
+    }
+    std::fs::create_dir_all(&config.dir)
+        .with_context(|| format!("cannot make the folder '{}'", config.dir.display()))?;
+    let items: Vec<(std::path::PathBuf, &dyn output::Render)> = named
+        .into_iter()
+        .map(|(name, text)| (config.dir.join(name), text as &dyn output::Render))
         .collect();
     output::write_all(&items)?;
+    forget(items);
+    forget(texts);
+    forget(associations);
+    forget(made);
+    forget(rows);
     Ok(())
+}
+
+/// Leaves what a run built to the operating system, which frees it at exit faster than
+/// dropping it piece by piece.
+fn forget<T>(value: T) {
+    std::mem::forget(value);
+}
+
+/// Reads the primary header of each file, on every core, in the files' order; with a count
+/// on standard error when there are thousands and someone is watching.
+fn read_headers(files: &[OsString]) -> Vec<Result<header::Header, header::read::ReadError>> {
+    use std::sync::atomic::AtomicUsize;
+    let progress = files.len() >= 1000 && io::stderr().is_terminal();
+    let done = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let read = |files: &[OsString], report: bool| -> Vec<_> {
+        files
+            .iter()
+            .map(|file| {
+                let header = header::read_primary_header(Path::new(file));
+                let count = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if report && count % 500 == 0 {
+                    let _ = write!(
+                        io::stderr(),
+                        "\rreading headers: {count} of {}",
+                        files.len()
+                    );
+                }
+                header
+            })
+            .collect()
+    };
+    let headers = std::thread::scope(|scope| {
+        let mut parts = files.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts
+            .map(|part| scope.spawn(move || read(part, false)))
+            .collect();
+        let mut headers = read(first, progress);
+        for other in others {
+            headers.extend(other.join().expect("reading a header does not panic"));
+        }
+        headers
+    });
+    if progress {
+        let _ = writeln!(io::stderr(), "\rreading headers: {0} of {0}", files.len());
+    }
+    headers
 }
 
 /// Checks each association and reports what it finds on standard output: exit 1 when there

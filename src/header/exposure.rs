@@ -115,7 +115,7 @@ impl Exposure {
     }
 
     /// Every keyword as the pool holds it.
-    pub fn pool_values(&self) -> std::collections::HashMap<String, String> {
+    pub fn pool_values(&self) -> rustc_hash::FxHashMap<String, String> {
         self.header.pool_values()
     }
 

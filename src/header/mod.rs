@@ -13,8 +13,9 @@ pub mod stage2;
 pub mod stage3;
 
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
+use std::rc::Rc;
 
 pub use exposure::{Exposure, Role};
 pub use read::{read_primary_header, Header, Keyword};
@@ -35,7 +36,7 @@ pub struct Made {
     pub keys: Option<String>,
     meta: Meta,
     /// Every member with its type and why it is there; science members first.
-    members: Vec<(OsString, ExpType<'static>, String)>,
+    members: Vec<(Rc<OsStr>, ExpType<'static>, Rc<str>)>,
 }
 
 impl Made {
@@ -44,7 +45,7 @@ impl Made {
         let (science, attached): (Vec<_>, Vec<_>) = self
             .members
             .iter()
-            .map(|(name, exptype, _)| Member::new(name, *exptype))
+            .map(|(name, exptype, _)| Member::new(&**name, *exptype))
             .partition(|m| m.exptype == ExpType::Science);
         Association {
             meta: self.meta.clone(),
@@ -57,8 +58,8 @@ impl Made {
     }
 
     /// Each member, its type and why it is there; science members first.
-    pub fn members(&self) -> impl Iterator<Item = (&OsString, &ExpType<'static>, &str)> {
-        self.members.iter().map(|(n, t, w)| (n, t, w.as_str()))
+    pub fn members(&self) -> impl Iterator<Item = (&OsStr, &ExpType<'static>, &str)> {
+        self.members.iter().map(|(n, t, w)| (&**n, t, &**w))
     }
 
     /// A meta keyword's value.
@@ -83,13 +84,28 @@ pub enum Stages {
 /// the order made.
 pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) -> Vec<Made> {
     // Each exposure's name, as the associations in `dir` hold it, worked out once.
-    let names: Vec<OsString> = pool
+    let names: Vec<Rc<OsStr>> = pool
         .iter()
-        .map(|row| MemberPaths::Relative.rewrite(&row.exposure.name, dir, cwd))
+        .map(|row| {
+            MemberPaths::Relative
+                .rewrite(&row.exposure.name, dir, cwd)
+                .into()
+        })
         .collect();
-    let name = |n: &Name| match n {
-        Name::Row(i) => names[*i].clone(),
-        Name::Derived(derived) => OsString::from(derived),
+    let name = |n: &Name| -> Rc<OsStr> {
+        match n {
+            Name::Row(i) => names[*i].clone(),
+            Name::Derived(derived) => OsStr::new(derived).into(),
+        }
+    };
+    let nothing: Rc<str> = "".into();
+    // Members attached for one reason share its text.
+    let mut reasons: HashMap<*const str, Rc<str>> = HashMap::new();
+    let mut why = |text: &std::sync::Arc<str>| -> Rc<str> {
+        reasons
+            .entry(std::sync::Arc::as_ptr(text))
+            .or_insert_with(|| Rc::from(&**text))
+            .clone()
     };
     let mut sequence: HashMap<(String, &'static str), usize> = HashMap::new();
     let mut next = |asn_id: &str, asn_type: &'static str| {
@@ -121,9 +137,25 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             .into_iter()
             .collect()
         };
+    // The two stages are planned side by side.
+    let (stage2, stage3) = std::thread::scope(|scope| {
+        let stage3 = scope.spawn(|| match stages {
+            Stages::Two => Vec::new(),
+            _ => stage3::associations(pool),
+        });
+        let stage2 = match stages {
+            Stages::Three => Vec::new(),
+            _ => stage2::associations(pool),
+        };
+        (
+            stage2,
+            stage3.join().expect("Stage 3 planning does not panic"),
+        )
+    });
     let mut made = Vec::new();
-    if stages != Stages::Three {
-        for planned in stage2::associations(pool) {
+    {
+        // By reference: the reasons are told apart by address, so all must live until the end.
+        for planned in &stage2 {
             let row = &pool[planned.science];
             let number = next(&planned.asn_id, planned.asn_type);
             let base = Path::new(&row.exposure.name)
@@ -132,13 +164,13 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             let members = std::iter::once((
                 names[planned.science].clone(),
                 ExpType::Science,
-                String::new(),
+                nothing.clone(),
             ))
             .chain(
                 planned
                     .attached
                     .iter()
-                    .map(|a| (name(&a.name), ExpType::parse(a.exptype), a.why.clone())),
+                    .map(|a| (name(&a.name), ExpType::parse(a.exptype), why(&a.why))),
             )
             .collect();
             made.push(Made {
@@ -161,13 +193,19 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             });
         }
     }
-    if stages != Stages::Two {
-        for planned in stage3::associations(pool) {
+    {
+        for planned in stage3 {
             let number = next(&planned.asn_id, planned.asn_type);
             let mut members: Vec<_> = planned
                 .members
                 .iter()
-                .map(|m| (name(&m.name), ExpType::parse(m.exptype), m.why.clone()))
+                .map(|m| {
+                    (
+                        name(&m.name),
+                        ExpType::parse(m.exptype),
+                        m.why.as_str().into(),
+                    )
+                })
                 .collect();
             // Science first, the rest in the order they joined.
             members.sort_by_key(|(_, t, _)| *t != ExpType::Science);

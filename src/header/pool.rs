@@ -154,7 +154,7 @@ pub struct Row {
     /// Its observation candidate, `o` + `OBSERVTN`.
     pub observation: String,
     /// Its keywords as the pool holds them, lower-cased, read once.
-    values: HashMap<String, String>,
+    values: rustc_hash::FxHashMap<String, String>,
     /// Its Level 2 mode keys, in [`MODE_KEYS`] order.
     pub(crate) mode: Vec<Option<String>>,
 }

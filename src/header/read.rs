@@ -1,6 +1,6 @@
 //! Reading the primary header of a FITS file, and nothing after it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -40,7 +40,7 @@ impl Keyword {
 pub struct Header {
     /// The file the header was read from.
     pub path: PathBuf,
-    keywords: HashMap<String, Keyword>,
+    keywords: FxHashMap<String, Keyword>,
 }
 
 impl Header {
@@ -62,7 +62,7 @@ impl Header {
     }
 
     /// Every keyword's value as the generator's pool holds it.
-    pub fn pool_values(&self) -> HashMap<String, String> {
+    pub fn pool_values(&self) -> FxHashMap<String, String> {
         self.keywords
             .iter()
             .map(|(k, v)| (k.clone(), v.pool_text()))

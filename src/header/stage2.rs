@@ -9,6 +9,7 @@
 //! the order of their names, and keeps the one it made last).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::exposure::Role;
 use super::pool::{
@@ -35,8 +36,8 @@ pub struct Attached {
     pub name: Name,
     /// Its `exptype`.
     pub exptype: &'static str,
-    /// Why: the keys that matched.
-    pub why: String,
+    /// Why: the keys that matched (shared by the members attached for one reason).
+    pub why: Arc<str>,
 }
 
 /// A Stage 2 association, planned: its science row, its attached members and its meta.
@@ -65,8 +66,9 @@ impl Planned {
 /// The pool's rows, with the rows some rules look through picked out once.
 pub(crate) struct Pool<'a> {
     rows: &'a [Row],
-    /// Rows of background exposures.
-    backgrounds: Vec<usize>,
+    /// Rows of background exposures, in classes of one mode (equal [`MODE_KEYS`]), each in
+    /// pool order: a science exposure's mode is compared once per class.
+    backgrounds: Vec<Vec<usize>>,
     /// Rows of imprint exposures.
     imprints: Vec<usize>,
 }
@@ -85,12 +87,24 @@ impl Pool<'_> {
     }
 }
 
+/// `members` in classes of equal mode keys, each class in pool order.
+fn classes(rows: &[Row], members: Vec<usize>) -> Vec<Vec<usize>> {
+    let mut classes: std::collections::HashMap<&[Option<String>], Vec<usize>> =
+        std::collections::HashMap::new();
+    for i in members {
+        classes.entry(&rows[i].mode).or_default().push(i);
+    }
+    let mut classes: Vec<Vec<usize>> = classes.into_values().collect();
+    classes.sort_unstable();
+    classes
+}
+
 /// The Stage 2 associations of `rows`, in pool order of their science exposures.
 pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let with_role = |role| (0..rows.len()).filter(|&i| rows[i].role == role).collect();
     let pool = &Pool {
         rows,
-        backgrounds: with_role(Role::Background),
+        backgrounds: classes(rows, with_role(Role::Background)),
         imprints: with_role(Role::Imprint),
     };
     let mut planned = Vec::new();
@@ -324,21 +338,21 @@ fn same_mode(a: &Row, b: &Row) -> bool {
 
 fn mode_keys(row: &Row) -> String {
     let parts: Vec<String> = [
-        ("DETECTOR", &["DETECTOR"][..]),
-        ("FILTER", &["FILTER", "BAND"][..]),
-        ("PUPIL", &["PUPIL", "GRATING"][..]),
-        ("SUBARRAY", &["SUBARRAY"][..]),
+        &["DETECTOR"][..],
+        &["FILTER", "BAND"][..],
+        &["PUPIL", "GRATING"][..],
+        &["SUBARRAY"][..],
     ]
     .iter()
-    .filter_map(|(label, keys)| {
-        row.first_of(keys)
-            .map(|v| format!("{label}={}", v.to_uppercase()))
+    .filter_map(|keys| {
+        keys.iter()
+            .find_map(|k| row.value(k).map(|v| format!("{k}={}", v.to_uppercase())))
     })
     .collect();
     parts.join(" ")
 }
 
-fn attached(index: usize, exptype: &'static str, why: String) -> Attached {
+fn attached(index: usize, exptype: &'static str, why: Arc<str>) -> Attached {
     Attached {
         name: Name::Row(index),
         exptype,
@@ -353,19 +367,19 @@ fn backgrounds(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
+    let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
+    let mut rows: Vec<usize> = pool
+        .backgrounds
+        .iter()
+        .filter(|class| same_mode(s, &pool[class[0]]))
+        .flatten()
+        .copied()
+        .filter(|&i| i != science && within(i))
+        .collect();
+    rows.sort_unstable();
     Some(
-        pool.backgrounds
-            .iter()
-            .copied()
-            .filter(|&i| i != science && within(i))
-            .filter(|&i| same_mode(s, &pool[i]))
-            .map(|i| {
-                attached(
-                    i,
-                    "background",
-                    format!("BKGDTARG=T, same {}", mode_keys(s)),
-                )
-            })
+        rows.into_iter()
+            .map(|i| attached(i, "background", why.clone()))
             .collect(),
     )
 }
@@ -374,6 +388,7 @@ fn backgrounds(
 /// (`jwst/associations/lib/rules_level2_base.py:926-1017`).
 fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     let s = &pool[science];
+    let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     let all: Vec<usize> = pool
         .imprints
         .iter()
@@ -390,7 +405,7 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
     let same_target = checked.iter().any(|&i| pool[i].target == s.target);
     all.into_iter()
         .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
-        .map(|i| attached(i, "imprint", format!("IS_IMPRT=T, same {}", mode_keys(s))))
+        .map(|i| attached(i, "imprint", why.clone()))
         .collect()
 }
 
@@ -431,13 +446,7 @@ fn lrs_ta_confirm(
 fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     (0..pool.len())
         .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
-        .map(|i| {
-            attached(
-                i,
-                "target_acquisition",
-                "EXP_TYPE=MIR_TACONFIRM".to_string(),
-            )
-        })
+        .map(|i| attached(i, "target_acquisition", "EXP_TYPE=MIR_TACONFIRM".into()))
         .collect()
 }
 
@@ -461,7 +470,7 @@ fn lrs_nods(
             attached(
                 i,
                 "background",
-                "another ALONG-SLIT-NOD position (PATT_NUM)".to_string(),
+                "another ALONG-SLIT-NOD position (PATT_NUM)".into(),
             )
         })
         .collect();
@@ -487,15 +496,10 @@ fn slit_nods(
                     .iter()
                     .all(|k| b.value(k) == s.value(k)))
     };
+    let why: Arc<str> = format!("another nod position (PATT_NUM), same {}", mode_keys(s)).into();
     let mut members: Vec<Attached> = (0..pool.len())
         .filter(|&i| i != science && within(i) && same_set(&pool[i]) && !overlap(s, &pool[i]))
-        .map(|i| {
-            attached(
-                i,
-                "background",
-                format!("another nod position (PATT_NUM), same {}", mode_keys(s)),
-            )
-        })
+        .map(|i| attached(i, "background", why.clone()))
         .collect();
     if !fs {
         members.extend(imprints(pool, science, within));
@@ -539,6 +543,7 @@ fn ifu_nods(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
+    let why: Arc<str> = format!("another {} position", patttype(s).to_uppercase()).into();
     let mut members: Vec<Attached> = (0..pool.len())
         .filter(|&i| i != science && within(i))
         .filter(|&i| {
@@ -548,13 +553,7 @@ fn ifu_nods(
                 && same_mode(s, b)
                 && patttype(b) == patttype(s)
         })
-        .map(|i| {
-            attached(
-                i,
-                "background",
-                format!("another {} position", patttype(s).to_uppercase()),
-            )
-        })
+        .map(|i| attached(i, "background", why.clone()))
         .collect();
     members.extend(backgrounds(pool, science, within)?);
     members.extend(imprints(pool, science, within));
@@ -581,10 +580,11 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
             && keys.iter().all(|k| d.value(k) == s.value(k))
     })?;
     let root = super::naming::stage3_image_name(&pool[direct], &s.observation);
-    let why = format!(
+    let why: Arc<str> = format!(
         "direct image {}",
         pool[direct].exposure.name.to_string_lossy()
-    );
+    )
+    .into();
     Some(
         [
             ("_i2d.fits", "direct_image"),

@@ -9,7 +9,7 @@
 //! against the groups made after them (the generator's reprocessing), and target acquisitions
 //! join every group holding an exposure of their observation.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::exposure::Role;
 use super::pool::{fixed_slit_path, ifu_path, Row};
@@ -510,6 +510,8 @@ struct Group {
     target: Option<usize>,
     /// Rows that joined, in order, with their exptype.
     members: Vec<(usize, &'static str)>,
+    /// The same rows, to tell quickly whether one joined.
+    rows: HashSet<usize>,
     /// The observations of the members that joined by the rule (not acquisitions).
     observations: BTreeSet<String>,
 }
@@ -520,15 +522,15 @@ fn keys_of(rule: &Rule) -> Vec<&'static Key> {
     BASE.iter().chain(optical).chain(rule.keys).collect()
 }
 
-/// The first of `sources` (from `from` on, or only `from` once fixed) that the row has set.
-fn lookup(row: &Row, key: &Key, fixed: Option<usize>) -> Option<(usize, String)> {
+/// The first of the key's sources that the row has set, or only the one the group fixed.
+fn lookup<'r>(row: &'r Row, key: &Key, fixed: Option<usize>) -> Option<(usize, &'r str)> {
     match fixed {
-        Some(i) => row.set_value(key.sources[i]).map(|v| (i, v.to_string())),
+        Some(i) => row.set_value(key.sources[i]).map(|v| (i, v)),
         None => key
             .sources
             .iter()
             .enumerate()
-            .find_map(|(i, k)| row.set_value(k).map(|v| (i, v.to_string()))),
+            .find_map(|(i, k)| row.set_value(k).map(|v| (i, v))),
     }
 }
 
@@ -566,12 +568,13 @@ impl Group {
             paired_slits: BTreeSet::new(),
             target: None,
             members: Vec::new(),
+            rows: HashSet::new(),
             observations: BTreeSet::new(),
         }
     }
 
     fn holds(&self, row: usize) -> bool {
-        self.members.iter().any(|(r, _)| *r == row)
+        self.rows.contains(&row)
     }
 
     /// Adds `row` when it matches, setting what it sets; says whether it did.
@@ -580,16 +583,14 @@ impl Group {
             return true;
         }
         let r = &pool[row];
-        let mut values = self.values.clone();
-        for (key, held) in keys.iter().zip(values.iter_mut()) {
-            match (
-                lookup(r, key, held.as_ref().map(|(i, _)| *i)),
-                held.as_ref(),
-            ) {
+        // Check every key first, then set the ones the group has no value for yet.
+        let mut found: Vec<(usize, (usize, &str))> = Vec::new();
+        for (at, (key, held)) in keys.iter().zip(&self.values).enumerate() {
+            match (lookup(r, key, held.as_ref().map(|(i, _)| *i)), held) {
                 (None, _) if key.required => return false,
                 (None, _) => {}
-                (Some(found), None) => *held = Some(found),
-                (Some((_, v)), Some((_, h))) if v == *h => {}
+                (Some(value), None) => found.push((at, value)),
+                (Some((_, v)), Some((_, h))) if v == h => {}
                 _ => return false,
             }
         }
@@ -616,11 +617,14 @@ impl Group {
                 Some(_) => return false,
             }
         }
-        self.values = values;
+        for (at, (source, value)) in found {
+            self.values[at] = Some((source, value.to_string()));
+        }
         self.slit = slit;
         self.paired_slits.extend(paired);
         self.target = target;
         self.members.push((row, exptype(rule, r)));
+        self.rows.insert(row);
         if let Some(obs) = r.value("OBSERVTN") {
             self.observations.insert(obs.to_string());
         }
@@ -634,32 +638,49 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let mut observations: Vec<&str> = rows.iter().map(|r| r.observation.as_str()).collect();
     observations.sort_unstable();
     observations.dedup();
+    // Which rows each rule takes, whatever the candidate: worked out once.
+    let eligible: Vec<Vec<usize>> = RULES
+        .iter()
+        .map(|rule| {
+            (0..rows.len())
+                .filter(|&i| {
+                    let r = &rows[i];
+                    r.role != Role::TargetAcquisition && (rule.accepts)(r) && !r.is_set("IS_IMPRT")
+                })
+                .collect()
+        })
+        .collect();
     let mut planned = Vec::new();
     for candidate in observations.into_iter().chain([SHARED_CANDIDATE]) {
-        let in_candidate: Vec<usize> = (0..rows.len())
-            .filter(|&i| candidate == SHARED_CANDIDATE || rows[i].observation == candidate)
+        let within = |i: &usize| candidate == SHARED_CANDIDATE || rows[*i].observation == candidate;
+        let in_candidate: Vec<usize> = (0..rows.len()).filter(within).collect();
+        let eligible: Vec<Vec<usize>> = eligible
+            .iter()
+            .map(|e| e.iter().copied().filter(within).collect())
             .collect();
-        planned.extend(in_one_candidate(rows, &in_candidate, candidate));
+        planned.extend(in_one_candidate(rows, &in_candidate, &eligible, candidate));
     }
     prune(planned)
 }
 
-/// The associations every rule makes in one candidate, holding the rows `members`.
-fn in_one_candidate(pool: &[Row], rows: &[usize], candidate: &str) -> Vec<Planned> {
+/// The associations every rule makes in one candidate, holding the rows `rows`, of which
+/// `eligible` are those each rule takes.
+fn in_one_candidate(
+    pool: &[Row],
+    rows: &[usize],
+    eligible: &[Vec<usize>],
+    candidate: &str,
+) -> Vec<Planned> {
     let shared = candidate == SHARED_CANDIDATE;
     let mut planned = Vec::new();
-    for rule in RULES {
-        if rule.observation_only && shared {
+    for (rule, eligible) in RULES.iter().zip(eligible) {
+        if rule.observation_only && shared || eligible.is_empty() {
             continue;
         }
         let keys = keys_of(rule);
         let mut groups: Vec<Group> = Vec::new();
         let mut passed = Vec::new();
-        let eligible = |i: usize| {
-            let r = &pool[i];
-            (rule.accepts)(r) && !r.is_set("IS_IMPRT") && r.role != Role::TargetAcquisition
-        };
-        for &i in rows.iter().filter(|&&i| eligible(i)) {
+        for &i in eligible {
             let mut joined = false;
             for group in groups.iter_mut() {
                 joined |= group.add(rule, &keys, pool, i);
@@ -695,6 +716,7 @@ fn in_one_candidate(pool: &[Row], rows: &[usize], candidate: &str) -> Vec<Planne
                         .is_some_and(|o| group.observations.contains(o))
                 {
                     group.members.push((i, "target_acquisition"));
+                    group.rows.insert(i);
                 }
             }
         }
@@ -746,7 +768,7 @@ fn finish(
             .map(|s| format!("FXD_SLIT={}", s.to_uppercase())),
     );
     if let Some(t) = group.target {
-        described.push(format!("TARGET={t}"));
+        described.push(format!("TARGETID={t}"));
     }
     let key_text = described.join(" ");
     let mut members: Vec<Member> = group
