@@ -77,8 +77,13 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
     let headers = read_headers(&config.files);
     let mut exposures = Vec::with_capacity(config.files.len());
     for (file, header) in config.files.iter().zip(headers) {
-        match header {
-            Ok(h) => exposures.push(header::Exposure::new(file.clone(), h)),
+        let exposure = header.map_err(anyhow::Error::from).and_then(|h| {
+            let exposure = header::Exposure::new(file.clone(), h);
+            header::pool::check_keywords(&exposure)?;
+            Ok(exposure)
+        });
+        match exposure {
+            Ok(exposure) => exposures.push(exposure),
             Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
             Err(e) => {
                 return Err(e).context("nothing was written; --skip-bad leaves such files out")

@@ -225,36 +225,33 @@ fn fill_and_move(
         let path = path.to_path_buf();
         move |source| Error::Write { path, source }
     };
-    let fill = |items: &[(&OsStr, &(dyn Render + Sync))]| -> Result<(), Error> {
-        for (name, text) in items {
-            let path = staging.join(name);
-            let file = OpenOptions::new()
+    // Texts are rendered on another core while this one makes the files: a folder takes one
+    // new entry at a time, so making files from two threads only makes one wait.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(64);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (_, text) in items {
+                let mut bytes = Vec::with_capacity(4096);
+                let rendered = text.render(&mut bytes).map(|()| bytes);
+                if sender.send(rendered).is_err() {
+                    break;
+                }
+            }
+        });
+        for ((name, _), rendered) in items.iter().zip(receiver) {
+            let failed = |source| Error::Write {
+                path: dir.join(name),
+                source,
+            };
+            let bytes = rendered.map_err(failed)?;
+            let mut file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
-                .open(&path)
-                .map_err(fail(&dir.join(name)))?;
-            let mut out = BufWriter::new(file);
-            text.render(&mut out)
-                .and_then(|()| out.flush())
-                .map_err(fail(&dir.join(name)))?;
+                .open(staging.join(name))
+                .map_err(failed)?;
+            file.write_all(&bytes).map_err(failed)?;
         }
-        Ok(())
-    };
-    // On every core: the files are independent, and the folder is not anyone's yet.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let mut parts = items.chunks(chunk);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts.map(|part| scope.spawn(move || fill(part))).collect();
-        let mut result = fill(first);
-        for other in others {
-            let other = other.join().expect("writing a file does not panic");
-            result = result.and(other);
-        }
-        result
+        Ok::<(), Error>(())
     })?;
     let folder = File::open(staging).map_err(fail(dir))?;
     rustix::fs::syncfs(&folder).map_err(|e| fail(dir)(e.into()))?;

@@ -271,3 +271,123 @@ fn what_auto_writes_passes_check_with_its_members_in_place() {
         .success()
         .stdout("");
 }
+
+/// A file holding only a FITS primary header with these text keywords.
+fn header_file(path: &Path, cards: &[(&str, &str)]) {
+    let mut text = String::new();
+    for line in [
+        "SIMPLE  =                    T".to_string(),
+        "BITPIX  =                    8".to_string(),
+        "NAXIS   =                    0".to_string(),
+    ]
+    .into_iter()
+    .chain(cards.iter().map(|(k, v)| format!("{k:<8}= '{v:<8}'")))
+    .chain(["END".to_string()])
+    {
+        text.push_str(&format!("{line:<80}"));
+    }
+    while text.len() % 2880 != 0 {
+        text.push(' ');
+    }
+    fs::write(path, text).unwrap();
+}
+
+fn nircam_image(detector: &str) -> Vec<(&'static str, String)> {
+    [
+        ("PROGRAM", "01234"),
+        ("OBSERVTN", "001"),
+        ("TARGNAME", "NGC 1"),
+        ("INSTRUME", "NIRCAM"),
+        ("EXP_TYPE", "NRC_IMAGE"),
+        ("FILTER", "F200W"),
+        ("PUPIL", "CLEAR"),
+        ("SUBARRAY", "FULL"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .chain([("DETECTOR", detector.to_string())])
+    .collect()
+}
+
+#[test]
+fn a_keyword_the_mode_needs_is_named_and_nothing_is_written_unless_skipped() {
+    let env = Env::new();
+    fn cards<'a>(c: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+        c.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+    let good = nircam_image("NRCB1");
+    header_file(
+        &env.join("jw01234001001_02101_00001_nrcb1_rate.fits"),
+        &cards(&good),
+    );
+    let no_subarray: Vec<_> = nircam_image("NRCB2")
+        .into_iter()
+        .filter(|(k, _)| *k != "SUBARRAY")
+        .collect();
+    header_file(
+        &env.join("jw01234001001_02101_00001_nrcb2_rate.fits"),
+        &cards(&no_subarray),
+    );
+    let files = [
+        "jw01234001001_02101_00001_nrcb1_rate.fits",
+        "jw01234001001_02101_00001_nrcb2_rate.fits",
+    ];
+    env.cmd()
+        .args(["--auto", "-o", "out"])
+        .args(files)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "'jw01234001001_02101_00001_nrcb2_rate.fits': no SUBARRAY keyword, which NRC_IMAGE \
+             associations need",
+        ));
+    assert!(!env.join("out").exists());
+    env.cmd()
+        .args(["--auto", "--skip-bad", "-o", "out"])
+        .args(files)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("no SUBARRAY keyword")
+                .and(predicate::str::contains("skipped")),
+        );
+    // The good exposure's Stage 2 association, and its image3 (a Stage 3 product of one).
+    assert_eq!(
+        entries(&env.join("out")),
+        [
+            "jw01234-o001_image2_00001_asn.json",
+            "jw01234-o001_image3_00001_asn.json"
+        ]
+    );
+}
+
+#[test]
+fn stage_3_alone_writes_only_stage_3() {
+    let env = Env::new();
+    let cards: Vec<(&str, String)> = nircam_image("NRCB1");
+    let cards: Vec<(&str, &str)> = cards.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    header_file(
+        &env.join("jw01234001001_02101_00001_nrcb1_rate.fits"),
+        &cards,
+    );
+    env.run("--auto --stage 3 -o out jw01234001001_02101_00001_nrcb1_rate.fits")
+        .success();
+    assert_eq!(
+        entries(&env.join("out")),
+        ["jw01234-o001_image3_00001_asn.json"]
+    );
+    let image3: Value = serde_json::from_slice(
+        &fs::read(env.join("out/jw01234-o001_image3_00001_asn.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        image3["products"][0]["name"],
+        "jw01234-o001_t001_nircam_clear-f200w"
+    );
+    assert_eq!(image3["target"], "t001");
+    env.run("--auto --stage 4 -o out2 jw01234001001_02101_00001_nrcb1_rate.fits")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid value '4' for '--stage <N>'",
+        ));
+}

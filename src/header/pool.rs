@@ -215,12 +215,14 @@ impl Row {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
     /// A keyword the generator cannot do without.
-    #[error("'{file}': no {keyword} keyword, which associations from headers need")]
+    #[error("'{file}': no {keyword} keyword, which {needed_by} need")]
     MissingKeyword {
         /// The file.
         file: String,
         /// The keyword.
         keyword: &'static str,
+        /// What needs it: "associations from headers", or the exposure type's associations.
+        needed_by: String,
     },
     /// Two inputs with one base name.
     #[error("'{first}' and '{second}' have the same file name; associations name members by it")]
@@ -232,14 +234,89 @@ pub enum PoolError {
     },
 }
 
+/// What every rule reads (`SPEC.md` §6); OBSERVTN and TARGNAME also name candidates and targets.
+const EVERY_RULE: &[&str] = &[
+    "PROGRAM", "OBSERVTN", "TARGNAME", "INSTRUME", "EXP_TYPE", "DETECTOR",
+];
+
+/// The keywords the associations of each exposure type need (`SPEC.md` §6): the optical path
+/// the Stage 2 mode and the Stage 3 grouping compare, and what the mode's own rules read.
+/// Without one, the generator quietly leaves the exposure out, or groups it wrongly.
+const BY_EXPOSURE_TYPE: &[(&[&str], &[&str])] = &[
+    (
+        &[
+            "nrc_image",
+            "nis_image",
+            "mir_image",
+            "nrc_coron",
+            "mir_4qpm",
+            "mir_lyot",
+            "nis_ami",
+            "nrc_tsimage",
+            "mir_lrs-fixedslit",
+            "mir_lrs-slitless",
+            "nis_soss",
+            "nrc_tsgrism",
+        ],
+        &["FILTER", "SUBARRAY"],
+    ),
+    (&["fgs_image"], &["SUBARRAY"]),
+    (&["mir_mrs"], &["BAND"]),
+    (&["nrs_ifu"], &["FILTER", "GRATING", "PATTTYPE"]),
+    (
+        &["nrs_fixedslit"],
+        &[
+            "FILTER", "GRATING", "FXD_SLIT", "SUBARRAY", "NUMDTHPT", "SUBPXPTS",
+        ],
+    ),
+    (&["nrs_msaspec"], &["FILTER", "GRATING", "SUBARRAY"]),
+    (
+        &["nrs_brightobj"],
+        &["FILTER", "GRATING", "FXD_SLIT", "SUBARRAY"],
+    ),
+    (&["nis_wfss", "nrc_wfss"], &["FILTER", "PUPIL"]),
+    (&["mir_wfss"], &["FILTER"]),
+];
+
+/// Whether an exposure has the keywords its associations need.
+///
+/// # Errors
+///
+/// [`PoolError::MissingKeyword`] naming the first one missing: one every rule reads
+/// (`PROGRAM`, `OBSERVTN`, `TARGNAME`, `INSTRUME`, `EXP_TYPE`, `DETECTOR`), or one the
+/// exposure type's rules read (e.g. `SUBARRAY` for imaging, `FXD_SLIT` for NIRSpec fixed slit).
+pub fn check_keywords(exposure: &Exposure) -> Result<(), PoolError> {
+    let missing = |keyword, needed_by: String| PoolError::MissingKeyword {
+        file: exposure.name.to_string_lossy().into_owned(),
+        keyword,
+        needed_by,
+    };
+    if let Some(k) = EVERY_RULE.iter().find(|k| exposure.value(k).is_none()) {
+        return Err(missing(k, "associations from headers".into()));
+    }
+    let exp_type = exposure.exp_type();
+    let needed = BY_EXPOSURE_TYPE
+        .iter()
+        .find(|(types, _)| types.contains(&exp_type.as_str()))
+        .map_or(&[][..], |(_, keys)| keys);
+    match needed.iter().find(|k| exposure.value(k).is_none()) {
+        // MIRI MRS names its optical path by BAND, or else by FILTER, as the generator does.
+        Some(&"BAND") if exposure.value("FILTER").is_some() => Ok(()),
+        Some(k) => Err(missing(
+            k,
+            format!("{} associations", exp_type.to_uppercase()),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The pool of `exposures` under the candidate policy: ordered by base name (bytewise), with
 /// target numbers by first appearance of each `TARGNAME` in that order.
 ///
 /// # Errors
 ///
-/// [`PoolError::MissingKeyword`] for an exposure without `PROGRAM`, `INSTRUME`, `EXP_TYPE`,
-/// `DETECTOR`, `OBSERVTN` or `TARGNAME`, and
-/// [`PoolError::SameName`] for two with one base name.
+/// [`PoolError::MissingKeyword`] for an exposure without a keyword it needs
+/// ([`check_keywords`]), and [`PoolError::SameName`] for two with one base name.
 pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
     let base = |e: &Exposure| {
         std::path::Path::new(&e.name)
@@ -257,23 +334,10 @@ pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
     let mut targets: HashMap<String, usize> = HashMap::new();
     let mut rows = Vec::with_capacity(exposures.len());
     for exposure in exposures {
-        let file = exposure.name.to_string_lossy().into_owned();
-        let missing = |keyword| PoolError::MissingKeyword {
-            file: file.clone(),
-            keyword,
-        };
-        // What every rule reads (`SPEC.md` §6); OBSERVTN and TARGNAME also name candidates and
-        // targets.
-        for keyword in ["PROGRAM", "INSTRUME", "EXP_TYPE", "DETECTOR"] {
-            exposure.value(keyword).ok_or_else(|| missing(keyword))?;
-        }
-        let observtn = exposure
-            .value("OBSERVTN")
-            .ok_or_else(|| missing("OBSERVTN"))?;
+        check_keywords(&exposure)?;
+        let observtn = exposure.value("OBSERVTN").unwrap_or_default();
         // Names are compared as the header holds them, case and all.
-        let targname = exposure
-            .raw_text("TARGNAME")
-            .ok_or_else(|| missing("TARGNAME"))?;
+        let targname = exposure.raw_text("TARGNAME").unwrap_or_default();
         let next = targets.len() + 1;
         let target = *targets.entry(targname).or_insert(next);
         let values = exposure.pool_values();
