@@ -225,33 +225,40 @@ fn fill_and_move(
         let path = path.to_path_buf();
         move |source| Error::Write { path, source }
     };
-    // Texts are rendered on another core while this one makes the files: a folder takes one
-    // new entry at a time, so making files from two threads only makes one wait.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(64);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            for (_, text) in items {
-                let mut bytes = Vec::with_capacity(4096);
-                let rendered = text.render(&mut bytes).map(|()| bytes);
-                if sender.send(rendered).is_err() {
-                    break;
-                }
-            }
-        });
-        for ((name, _), rendered) in items.iter().zip(receiver) {
+    let fill = |items: &[(&OsStr, &(dyn Render + Sync))]| -> Result<(), Error> {
+        // One buffer for every text: a file is made only once its text is whole.
+        let mut text_bytes = Vec::with_capacity(1 << 16);
+        for (name, text) in items {
             let failed = |source| Error::Write {
                 path: dir.join(name),
                 source,
             };
-            let bytes = rendered.map_err(failed)?;
-            let mut file = OpenOptions::new()
+            text_bytes.clear();
+            text.render(&mut text_bytes).map_err(failed)?;
+            OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(staging.join(name))
+                .and_then(|mut file| file.write_all(&text_bytes))
                 .map_err(failed)?;
-            file.write_all(&bytes).map_err(failed)?;
         }
-        Ok::<(), Error>(())
+        Ok(())
+    };
+    // On every core: the files are independent, and the folder is not anyone's yet.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let mut parts = items.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|part| scope.spawn(move || fill(part))).collect();
+        let mut result = fill(first);
+        for other in others {
+            let other = other.join().expect("writing a file does not panic");
+            result = result.and(other);
+        }
+        result
     })?;
     let folder = File::open(staging).map_err(fail(dir))?;
     rustix::fs::syncfs(&folder).map_err(|e| fail(dir)(e.into()))?;
