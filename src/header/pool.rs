@@ -140,6 +140,75 @@ pub(crate) fn ifu_path(r: &Row) -> bool {
     IFU_PATHS.contains(&(grating, filter, detector))
 }
 
+/// `nrslamp_valid_detector` (`jwst/associations/lib/dms_base.py:1262-1316`): whether the lamp,
+/// grating and mode put light on the detector.
+pub(crate) fn lamp_path(row: &Row) -> bool {
+    let value = |k| row.set_value(k);
+    let (Some(detector), Some(grating), Some(opmode)) =
+        (value("DETECTOR"), value("GRATING"), value("OPMODE"))
+    else {
+        return false;
+    };
+    match opmode {
+        "msaspec" => true,
+        "ifu" => {
+            let Some(lamp) = value("LAMP") else {
+                return false;
+            };
+            match grating {
+                "g395h" | "g235h" => true,
+                "g395m" | "g235m" | "g140m" | "prism" => detector == "nrs1",
+                "g140h" => !(detector == "nrs2" && lamp == "flat4"),
+                _ => false,
+            }
+        }
+        "fixedslit" => value("LAMP")
+            .is_some_and(|lamp| FIXED_SLIT_LAMP_PATHS.contains(&(grating, lamp, detector))),
+        _ => false,
+    }
+}
+
+/// `NRS_FSS_VALID_LAMP_OPTICAL_PATHS` (`jwst/associations/lib/dms_base.py:168-205`): grating,
+/// lamp, detector.
+const FIXED_SLIT_LAMP_PATHS: &[(&str, &str, &str)] = &[
+    ("prism", "line4", "nrs1"),
+    ("prism", "line4", "nrs2"),
+    ("prism", "flat5", "nrs1"),
+    ("prism", "flat5", "nrs2"),
+    ("prism", "test", "nrs1"),
+    ("prism", "test", "nrs2"),
+    ("g395h", "flat3", "nrs1"),
+    ("g395h", "flat3", "nrs2"),
+    ("g395h", "line3", "nrs1"),
+    ("g395h", "line3", "nrs2"),
+    ("g235h", "flat2", "nrs1"),
+    ("g235h", "flat2", "nrs2"),
+    ("g235h", "line2", "nrs1"),
+    ("g235h", "line2", "nrs2"),
+    ("g140h", "flat1", "nrs1"),
+    ("g140h", "flat1", "nrs2"),
+    ("g140h", "ref", "nrs1"),
+    ("g140h", "ref", "nrs2"),
+    ("g140h", "line1", "nrs1"),
+    ("g140h", "line1", "nrs2"),
+    ("g140h", "flat4", "nrs1"),
+    ("g140h", "flat4", "nrs2"),
+    ("g395m", "flat3", "nrs1"),
+    ("g395m", "flat3", "nrs2"),
+    ("g395m", "line3", "nrs1"),
+    ("g395m", "line3", "nrs2"),
+    ("g235m", "flat2", "nrs1"),
+    ("g235m", "flat2", "nrs2"),
+    ("g235m", "line2", "nrs1"),
+    ("g235m", "line2", "nrs2"),
+    ("g140m", "flat1", "nrs1"),
+    ("g140m", "flat1", "nrs2"),
+    ("g140m", "line1", "nrs1"),
+    ("g140m", "line1", "nrs2"),
+    ("g140m", "flat4", "nrs1"),
+    ("g140m", "flat4", "nrs2"),
+];
+
 /// One pool row: an exposure with what the policy adds to it.
 #[derive(Debug, Clone)]
 pub struct Row {
