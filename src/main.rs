@@ -92,20 +92,16 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
     }
     let rows = header::pool::pool(exposures)?;
     let cwd = std::env::current_dir().context("cannot tell the current folder")?;
-    let names: Vec<OsString> = rows
-        .iter()
-        .map(|r| paths::MemberPaths::Relative.rewrite(&r.exposure.name, &config.dir, &cwd))
-        .collect();
     let made = header::associations(&rows, config.stages, &config.dir, &cwd);
     // Files no association holds (darks, flats, modes no rule takes) are named, not dropped.
-    let used: std::collections::HashSet<&OsStr> = made
-        .iter()
-        .flat_map(|m| m.members().map(|(n, _, _)| n))
-        .collect();
+    let mut used = vec![false; rows.len()];
+    for i in made.iter().flat_map(|m| m.rows()) {
+        used[*i] = true;
+    }
     let unused: Vec<String> = rows
         .iter()
-        .zip(&names)
-        .filter(|(_, name)| !used.contains(name.as_os_str()))
+        .zip(&used)
+        .filter(|(_, used)| !**used)
         .map(|(r, _)| {
             format!(
                 "{} ({})",

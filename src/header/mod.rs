@@ -37,6 +37,8 @@ pub struct Made {
     meta: Meta,
     /// Every member with its type and why it is there; science members first.
     members: Vec<(Rc<OsStr>, ExpType<'static>, Rc<str>)>,
+    /// The pool rows of the exposures it holds.
+    rows: Vec<usize>,
 }
 
 impl Made {
@@ -62,10 +64,25 @@ impl Made {
         self.members.iter().map(|(n, t, w)| (&**n, t, &**w))
     }
 
+    /// The pool rows of the exposures it holds (members made from them may be renamed).
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+
     /// A meta keyword's value.
     pub fn meta(&self, key: MetaKey) -> Option<&str> {
         self.meta.get(key).flatten()
     }
+}
+
+/// The pool rows among `names`.
+fn rows_of<'a>(names: impl Iterator<Item = &'a Name>) -> Vec<usize> {
+    names
+        .filter_map(|n| match n {
+            Name::Row(i) => Some(*i),
+            Name::Derived(_) => None,
+        })
+        .collect()
 }
 
 /// Which stages `--auto` makes.
@@ -92,9 +109,13 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 .into()
         })
         .collect();
-    let name = |n: &Name| -> Rc<OsStr> {
+    // A member's name: the exposure's, with `uncal` replaced by `suffix` in a `*_uncal.*` name
+    // as the generator renames it, or a derived name.
+    let name = |n: &Name, suffix: Option<&str>| -> Rc<OsStr> {
         match n {
-            Name::Row(i) => names[*i].clone(),
+            Name::Row(i) => suffix
+                .and_then(|s| naming::level2_name(&names[*i], s))
+                .map_or_else(|| names[*i].clone(), Rc::from),
             Name::Derived(derived) => OsStr::new(derived).into(),
         }
     };
@@ -161,17 +182,23 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             let base = Path::new(&row.exposure.name)
                 .file_name()
                 .unwrap_or_default();
+            let suffix = |n: &Name| match n {
+                Name::Row(i) => Some(pool[*i].stage2_suffix(planned.coronagraphy)),
+                Name::Derived(_) => None,
+            };
+            let science = Name::Row(planned.science);
             let members = std::iter::once((
-                names[planned.science].clone(),
+                name(&science, suffix(&science)),
                 ExpType::Science,
                 nothing.clone(),
             ))
-            .chain(
-                planned
-                    .attached
-                    .iter()
-                    .map(|a| (name(&a.name), ExpType::parse(a.exptype), why(&a.why))),
-            )
+            .chain(planned.attached.iter().map(|a| {
+                (
+                    name(&a.name, suffix(&a.name)),
+                    ExpType::parse(a.exptype),
+                    why(&a.why),
+                )
+            }))
             .collect();
             made.push(Made {
                 product: crate::naming::stage2_product_name(base).into_owned(),
@@ -182,6 +209,9 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                     number,
                 ),
                 keys: None,
+                rows: rows_of(
+                    std::iter::once(&science).chain(planned.attached.iter().map(|a| &a.name)),
+                ),
                 meta: meta(
                     planned.asn_type,
                     planned.rule,
@@ -201,7 +231,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 .iter()
                 .map(|m| {
                     (
-                        name(&m.name),
+                        name(&m.name, m.suffix),
                         ExpType::parse(m.exptype),
                         m.why.as_str().into(),
                     )
@@ -218,6 +248,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                     number,
                 ),
                 keys: Some(planned.keys.clone()),
+                rows: rows_of(planned.members.iter().map(|m| &m.name)),
                 meta: meta(
                     planned.asn_type,
                     planned.rule,

@@ -209,6 +209,25 @@ const FIXED_SLIT_LAMP_PATHS: &[(&str, &str, &str)] = &[
     ("g140m", "flat4", "nrs2"),
 ];
 
+/// `nrccoron_valid_detector`: full-frame coronagraphy only on the occulted detector.
+pub(crate) fn coron_detector(r: &Row) -> bool {
+    let (Some(detector), Some(subarray), Some(pupil)) = (
+        r.set_value("DETECTOR"),
+        r.set_value("SUBARRAY"),
+        r.set_value("PUPIL"),
+    ) else {
+        return false;
+    };
+    if subarray != "full" {
+        return true;
+    }
+    match pupil {
+        "maskbar" => !matches!(detector, "nrca1" | "nrca2" | "nrca3"),
+        "maskrnd" => !matches!(detector, "nrca1" | "nrca3" | "nrca4"),
+        _ => true,
+    }
+}
+
 /// One pool row: an exposure with what the policy adds to it.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -262,6 +281,61 @@ impl Row {
     /// Whether the exposure is a time series (`TSOVISIT` is `t`, or its type always is).
     pub fn is_tso(&self) -> bool {
         self.value("TSOVISIT") == Some("t") || TSO_TYPES.contains(&self.exp_type.as_str())
+    }
+
+    /// Whether the generator renames this exposure's members: its name is `*_uncal.*`.
+    pub fn is_uncal(&self) -> bool {
+        super::naming::level2_name(&self.exposure.name, "x").is_some()
+    }
+
+    /// `is_item_coron` (`jwst/associations/lib/dms_base.py:550-592`): coronagraphy, but for
+    /// full-frame NIRCam on a detector without the occulter.
+    fn is_coron(&self) -> bool {
+        match self.exp_type.as_str() {
+            "mir_4qpm" | "mir_lyot" => true,
+            "nrc_coron" => self.value("SUBARRAY") != Some("full") || coron_detector(self),
+            _ => false,
+        }
+    }
+
+    /// Whether members made from this exposure are the per-integration products (`rateints`,
+    /// `calints`): coronagraphy (unless the rule treats it as imaging), AMI and time series,
+    /// never an acquisition (`jwst/associations/lib/dms_base.py:517-642`).
+    pub fn per_integration(&self, coronagraphy: bool) -> bool {
+        !ACQUISITIONS.contains(&self.exp_type.as_str())
+            && ((coronagraphy && self.is_coron()) || self.exp_type == "nis_ami" || self.is_tso())
+    }
+
+    /// The suffix of a Stage 2 member made from this exposure: `rate` or `rateints`.
+    pub fn stage2_suffix(&self, coronagraphy: bool) -> &'static str {
+        if self.per_integration(coronagraphy) {
+            "rateints"
+        } else {
+            "rate"
+        }
+    }
+
+    /// The suffix of a Stage 3 member of type `exptype` made from this exposure: `x1d` for a
+    /// background, `cal` for what Stage 2 calibrates, `rate` for the rest, and `ints` after it
+    /// for per-integration products.
+    pub fn stage3_suffix(&self, exptype: &str, coronagraphy: bool) -> &'static str {
+        let t = self.exp_type.as_str();
+        let level2b = IMAGE2_SCIENCE.contains(&t)
+            || IMAGE2_NONSCIENCE.contains(&t)
+            || ACQUISITIONS.contains(&t)
+            || SPEC2_SCIENCE.contains(&t);
+        match (
+            exptype == "background",
+            level2b,
+            self.per_integration(coronagraphy),
+        ) {
+            (true, _, false) => "x1d",
+            (true, _, true) => "x1dints",
+            (false, true, false) => "cal",
+            (false, true, true) => "calints",
+            (false, false, false) => "rate",
+            (false, false, true) => "rateints",
+        }
     }
 
     /// The program, zero-padded to five digits as the generator writes it.

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use super::exposure::Role;
 use super::pool::{
-    fixed_slit_path, ifu_path, lamp_path, Row, ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE,
-    MODE_KEYS, SPEC2_SCIENCE,
+    coron_detector, fixed_slit_path, ifu_path, lamp_path, Row, ACQUISITIONS, IMAGE2_NONSCIENCE,
+    IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
 };
 
 /// The shared background candidate of the policy.
@@ -53,12 +53,27 @@ pub struct Planned {
     pub science: usize,
     /// The other members.
     pub attached: Vec<Attached>,
+    /// Whether coronagraphic members are per-integration products (all but
+    /// `Asn_Lv2CoronAsRate`); see [`Row::stage2_suffix`].
+    pub coronagraphy: bool,
 }
 
+/// A member as pruning compares it: the exposure, its type, and the suffix it is renamed
+/// with (for `*_uncal.*` names).
+type Key = (Name, &'static str, Option<&'static str>);
+
 impl Planned {
-    fn members(&self) -> BTreeSet<(Name, &'static str)> {
+    fn members(&self, rows: &[Row]) -> BTreeSet<Key> {
+        let suffix = |name: &Name| match name {
+            Name::Row(i) if rows[*i].is_uncal() => Some(rows[*i].stage2_suffix(self.coronagraphy)),
+            _ => None,
+        };
         std::iter::once((Name::Row(self.science), "science"))
             .chain(self.attached.iter().map(|a| (a.name.clone(), a.exptype)))
+            .map(|(name, exptype)| {
+                let suffix = suffix(&name);
+                (name, exptype, suffix)
+            })
             .collect()
     }
 }
@@ -128,18 +143,19 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                     asn_id: candidate.to_string(),
                     science,
                     attached,
+                    coronagraphy: rule.coronagraphy,
                 });
             }
         }
-        planned.extend(prune(proposals));
+        planned.extend(prune(proposals, rows));
     }
     planned
 }
 
 /// Keeps the proposals whose members no other's strictly contain, one of each set of equals.
-fn prune(proposals: Vec<Planned>) -> Vec<Planned> {
-    let sets: Vec<_> = proposals.iter().map(Planned::members).collect();
-    let mut kept: Vec<(Planned, BTreeSet<(Name, &'static str)>)> = Vec::new();
+fn prune(proposals: Vec<Planned>, rows: &[Row]) -> Vec<Planned> {
+    let sets: Vec<_> = proposals.iter().map(|p| p.members(rows)).collect();
+    let mut kept: Vec<(Planned, BTreeSet<Key>)> = Vec::new();
     for (proposal, set) in proposals.into_iter().zip(sets.iter().cloned()) {
         if sets
             .iter()
@@ -173,6 +189,8 @@ struct Rule {
     asn_type: &'static str,
     /// Whether a background candidate may hold its associations.
     background_candidates: bool,
+    /// Whether coronagraphic members are per-integration products.
+    coronagraphy: bool,
     attach: Attach,
 }
 
@@ -181,6 +199,7 @@ const fn rule(name: &'static str, asn_type: &'static str, attach: Attach) -> Rul
         name,
         asn_type,
         background_candidates: true,
+        coronagraphy: true,
         attach,
     }
 }
@@ -267,7 +286,7 @@ fn image_rules(row: &Row) -> Vec<Rule> {
     if row.is_tso() {
         return vec![rule("Asn_Lv2ImageTSO", "tso-image2", nothing)];
     }
-    match row.role {
+    let mut rules = match row.role {
         Role::Background => vec![rule("Asn_Lv2ImageSpecial", "image2", nothing)],
         // PSF references are calibrated as science at Stage 2.
         Role::Psf => vec![
@@ -276,7 +295,21 @@ fn image_rules(row: &Row) -> Vec<Rule> {
         ],
         Role::Science => vec![rule("Asn_Lv2Image", "image2", backgrounds)],
         _ => Vec::new(),
+    };
+    // `Asn_Lv2CoronAsRate`: full-frame NIRCam coronagraphy on the occulted detector, as plain
+    // `rate` images too. Its members differ from `Asn_Lv2Image`'s only when `*_uncal.*` names
+    // are renamed; otherwise pruning keeps `Asn_Lv2Image`'s.
+    if matches!(row.role, Role::Science | Role::Psf)
+        && row.exp_type == "nrc_coron"
+        && row.value("SUBARRAY") == Some("full")
+        && coron_detector(row)
+    {
+        rules.push(Rule {
+            coronagraphy: false,
+            ..rule("Asn_Lv2CoronAsRate", "image2", backgrounds)
+        });
     }
+    rules
 }
 
 fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {

@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::exposure::Role;
-use super::pool::{fixed_slit_path, ifu_path, Row};
+use super::pool::{coron_detector, fixed_slit_path, ifu_path, Row};
 use super::stage2::{Name, SHARED_CANDIDATE};
 
 /// What a key's value means in the product name.
@@ -114,6 +114,9 @@ struct Rule {
     pair: bool,
     /// MIRI LRS nods: each science's `_x1d` product is a background.
     x1d_backgrounds: bool,
+    /// Whether coronagraphic members are per-integration products (all but
+    /// `Asn_Lv3NRCCoronImage`).
+    coronagraphy: bool,
     naming: Naming,
 }
 
@@ -137,6 +140,7 @@ const fn rule(
         several_observations: true,
         pair: false,
         x1d_backgrounds: false,
+        coronagraphy: true,
         naming: Naming::Base,
     }
 }
@@ -222,6 +226,7 @@ static RULES: &[Rule] = &[
     },
     Rule {
         target: Target::ScienceOnly,
+        coronagraphy: false,
         naming: Naming::CoronImage,
         ..rule(
             "Asn_Lv3NRCCoronImage",
@@ -441,25 +446,6 @@ fn soss_calibrated(r: &Row) -> bool {
     r.set_value("FILTER").is_some_and(|f| f != "f277w")
 }
 
-/// `nrccoron_valid_detector`: full-frame coronagraphy only on the occulted detector.
-fn coron_detector(r: &Row) -> bool {
-    let (Some(detector), Some(subarray), Some(pupil)) = (
-        r.set_value("DETECTOR"),
-        r.set_value("SUBARRAY"),
-        r.set_value("PUPIL"),
-    ) else {
-        return false;
-    };
-    if subarray != "full" {
-        return true;
-    }
-    match pupil {
-        "maskbar" => !matches!(detector, "nrca1" | "nrca2" | "nrca3"),
-        "maskrnd" => !matches!(detector, "nrca1" | "nrca3" | "nrca4"),
-        _ => true,
-    }
-}
-
 /// A Stage 3 association, planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
@@ -490,11 +476,17 @@ pub struct Member {
     pub exptype: &'static str,
     /// Why it is there.
     pub why: String,
+    /// The suffix that replaces `uncal` in a `*_uncal.*` name (`cal`, `calints`, `x1d`, ...),
+    /// as the generator renames such members; `None` for other names, kept as they are.
+    pub suffix: Option<&'static str>,
 }
 
 impl Planned {
-    fn membership(&self) -> BTreeSet<(&Name, &'static str)> {
-        self.members.iter().map(|m| (&m.name, m.exptype)).collect()
+    fn membership(&self) -> BTreeSet<(&Name, &'static str, Option<&'static str>)> {
+        self.members
+            .iter()
+            .map(|m| (&m.name, m.exptype, m.suffix))
+            .collect()
     }
 }
 
@@ -778,6 +770,9 @@ fn finish(
             name: Name::Row(i),
             exptype,
             why: why(rule, &pool[i], exptype, &key_text),
+            suffix: pool[i]
+                .is_uncal()
+                .then(|| pool[i].stage3_suffix(exptype, rule.coronagraphy)),
         })
         .collect();
     if rule.x1d_backgrounds {
@@ -796,6 +791,7 @@ fn finish(
                     name: Name::Derived(format!("{}_x1d.fits", root.to_string_lossy())),
                     exptype: "background",
                     why: format!("the x1d product of nod {}", base.to_string_lossy()),
+                    suffix: None,
                 });
             }
         }

@@ -9,9 +9,11 @@ to the associations first); names the pipeline derives (`_i2d`, `_cat`, `_segm`,
 products of earlier steps and are not looked for. Each Stage 3 association must also open with
 `ModelLibrary`, the Stage 3 pipelines' reader, and lend out every member: the synthetic
 exposures hold a header only, so each member is stood in for by a tiny datamodel file with the
-exposure's observation keywords, in a folder beside it.
+exposure's observation keywords, in a folder beside it. Members made from `*_uncal.*` inputs
+carry the name of the product they will be (`_rate`, `_cal`, ...), and are looked for as their
+`_uncal` input.
 """
-import glob, os, shutil, subprocess, sys, tempfile, warnings
+import glob, os, re, shutil, subprocess, sys, tempfile, warnings
 
 warnings.simplefilter("ignore")
 import numpy as np
@@ -22,6 +24,18 @@ from stdatamodels.jwst.datamodels import ImageModel
 
 STAGE2 = {"image2", "spec2", "tso-image2", "tso-spec2", "nrslamp-spec2"}
 DERIVED = ("_i2d.fits", "_cat.ecsv", "_segm.fits", "_x1d.fits")
+# A member made from an `*_uncal.*` input carries the suffix of the product it will be.
+RENAMED = re.compile(r"_(rate|rateints|cal|calints|x1d|x1dints)(\.[^.]+)$")
+
+
+def exposure_of(folder, name):
+    """The input file a member is, or is made from (`_uncal` for renamed members)."""
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        uncal = os.path.join(folder, RENAMED.sub(r"_uncal\2", name))
+        if os.path.exists(uncal):
+            return uncal
+    return path
 
 
 def stand_in(path, exposure):
@@ -63,13 +77,13 @@ for scenario in scenarios:
                     asn = load_asn(f)
                 members = [m["expname"] for p in asn["products"] for m in p["members"]]
                 for name in members:
-                    if not name.endswith(DERIVED) and not os.path.exists(os.path.join(tmp, name)):
+                    if not name.endswith(DERIVED) and not os.path.exists(exposure_of(tmp, name)):
                         raise FileNotFoundError(name)
                 if asn["asn_type"] not in STAGE2:
                     models = os.path.join(tmp, "models", os.path.basename(path)[:-5])
                     os.makedirs(models)
                     for name in members:
-                        stand_in(os.path.join(models, name), os.path.join(tmp, name))
+                        stand_in(os.path.join(models, name), exposure_of(tmp, name))
                     shutil.copy(path, models)
                     library = ModelLibrary(os.path.join(models, os.path.basename(path)), on_disk=True)
                     with library:
