@@ -241,6 +241,8 @@ pub struct Row {
     pub target: usize,
     /// Its observation candidate, `o` + `OBSERVTN`.
     pub observation: String,
+    /// Whether its name is `*_uncal.*`, worked out once.
+    uncal: bool,
     /// Its keywords as the pool holds them, lower-cased, read once.
     values: rustc_hash::FxHashMap<String, String>,
     /// Its Level 2 mode keys, in [`MODE_KEYS`] order.
@@ -285,7 +287,7 @@ impl Row {
 
     /// Whether the generator renames this exposure's members: its name is `*_uncal.*`.
     pub fn is_uncal(&self) -> bool {
-        super::naming::level2_name(&self.exposure.name, "x").is_some()
+        self.uncal
     }
 
     /// `is_item_coron` (`jwst/associations/lib/dms_base.py:550-592`): coronagraphy, but for
@@ -493,6 +495,7 @@ pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
             role: exposure.role(),
             target,
             observation: format!("o{observtn}"),
+            uncal: super::naming::level2_name(&exposure.name, "x").is_some(),
             exposure,
         });
     }
