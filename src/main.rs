@@ -93,7 +93,19 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
     let rows = header::pool::pool(exposures)?;
     let cwd = std::env::current_dir().context("cannot tell the current folder")?;
     let made = header::associations(&rows, config.stages, &config.dir, &cwd);
-    // Files no association holds (darks, flats, modes no rule takes) are named, not dropped.
+    report_unused(&rows, &made);
+    if config.dry_run {
+        return print_plan(&made);
+    }
+    write_associations(&config.dir, &made)?;
+    forget(made);
+    forget(rows);
+    Ok(())
+}
+
+/// Names the files no association holds (darks, flats, modes no rule takes), so that none is
+/// dropped silently.
+fn report_unused(rows: &[header::pool::Row], made: &[header::Made]) {
     let mut used = vec![false; rows.len()];
     for i in made.iter().flat_map(|m| m.rows()) {
         used[*i] = true;
@@ -116,47 +128,51 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
             &format_args!("in no association: {}", unused.join(", ")),
         );
     }
-    if config.dry_run {
-        let mut out = io::BufWriter::new(stdout()?.lock());
-        for (n, m) in made.iter().enumerate() {
-            let meta = |k| m.meta(k).unwrap_or("");
-            if n > 0 {
-                writeln!(out)?;
-            }
-            writeln!(
+}
+
+/// `--dry-run`: each association with its members and why each is there, and for Stage 3
+/// the keys that made the group.
+fn print_plan(made: &[header::Made]) -> anyhow::Result<()> {
+    let mut out = io::BufWriter::new(stdout()?.lock());
+    for (n, m) in made.iter().enumerate() {
+        let meta = |k| m.meta(k).unwrap_or("");
+        if n > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}  {} {} {}",
+            m.file_name,
+            meta(MetaKey::AsnType),
+            meta(MetaKey::AsnId),
+            meta(MetaKey::AsnRule)
+        )?;
+        match &m.keys {
+            Some(keys) => writeln!(
                 out,
-                "{}  {} {} {}",
-                m.file_name,
-                meta(MetaKey::AsnType),
-                meta(MetaKey::AsnId),
-                meta(MetaKey::AsnRule)
-            )?;
-            match &m.keys {
-                Some(keys) => writeln!(
-                    out,
-                    "  product {}  (grouped by {keys})",
-                    m.product.to_string_lossy()
-                )?,
-                None => writeln!(out, "  product {}", m.product.to_string_lossy())?,
-            }
-            for (name, exptype, why) in m.members() {
-                let name = name.to_string_lossy();
-                if why.is_empty()
-                    || (m.keys.is_some() && *exptype == asn_from_list::ExpType::Science)
-                {
-                    writeln!(out, "    {:<19} {name}", exptype.as_str())?;
-                } else {
-                    writeln!(out, "    {:<19} {name}  <- {why}", exptype.as_str())?;
-                }
+                "  product {}  (grouped by {keys})",
+                m.product.to_string_lossy()
+            )?,
+            None => writeln!(out, "  product {}", m.product.to_string_lossy())?,
+        }
+        for (name, exptype, why) in m.members() {
+            let name = name.to_string_lossy();
+            if why.is_empty() || (m.keys.is_some() && *exptype == asn_from_list::ExpType::Science) {
+                writeln!(out, "    {:<19} {name}", exptype.as_str())?;
+            } else {
+                writeln!(out, "    {:<19} {name}  <- {why}", exptype.as_str())?;
             }
         }
-        return out.flush().context("cannot write to standard output");
     }
+    out.flush().context("cannot write to standard output")
+}
+
+/// Writes each association into `dir`: a new folder is filled beside its place and appears
+/// whole; into an existing one each file is written safely on its own.
+fn write_associations(dir: &Path, made: &[header::Made]) -> anyhow::Result<()> {
     let associations: Vec<_> = made.iter().map(|m| m.association()).collect();
     let texts: Vec<Json<'_, _>> = associations.iter().map(Json).collect();
-    // A new folder is filled beside its place and appears whole; into an existing one each
-    // file is written safely on its own.
-    let parent = output::folder_of(&config.dir);
+    let parent = output::folder_of(dir);
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot make the folder '{}'", parent.display()))?;
     let named: Vec<(&OsStr, &(dyn output::Render + Sync))> = made
@@ -169,26 +185,19 @@ fn auto(config: AutoConfig) -> anyhow::Result<()> {
             )
         })
         .collect();
-    if output::write_new_folder(&config.dir, &named)? {
-        forget(named);
-        forget(texts);
-        forget(associations);
-        forget(made);
-        forget(rows);
-        return Ok(());
+    if !output::write_new_folder(dir, &named)? {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot make the folder '{}'", dir.display()))?;
+        let items: Vec<(std::path::PathBuf, &dyn output::Render)> = named
+            .iter()
+            .map(|(name, text)| (dir.join(name), *text as &dyn output::Render))
+            .collect();
+        output::write_all(&items)?;
+        forget(items);
     }
-    std::fs::create_dir_all(&config.dir)
-        .with_context(|| format!("cannot make the folder '{}'", config.dir.display()))?;
-    let items: Vec<(std::path::PathBuf, &dyn output::Render)> = named
-        .into_iter()
-        .map(|(name, text)| (config.dir.join(name), text as &dyn output::Render))
-        .collect();
-    output::write_all(&items)?;
-    forget(items);
+    forget(named);
     forget(texts);
     forget(associations);
-    forget(made);
-    forget(rows);
     Ok(())
 }
 
