@@ -391,3 +391,37 @@ fn stage_3_alone_writes_only_stage_3() {
             "invalid value '4' for '--stage <N>'",
         ));
 }
+
+#[test]
+fn a_new_folder_leaves_nothing_beside_it_and_a_second_run_rewrites_the_same_files() {
+    let dir = scenarios()
+        .into_iter()
+        .find(|d| d.ends_with("nirspec-ifu-2nod"))
+        .unwrap();
+    let env = Env::new();
+    let run = || {
+        env.cmd()
+            .current_dir(&dir)
+            .arg("--auto")
+            .arg("-o")
+            .arg(env.join("out"))
+            .args(fits_names(&dir))
+            .assert()
+            .success();
+    };
+    run();
+    // Only the folder itself: the hidden folder it was filled in was renamed into place.
+    assert_eq!(entries(env.path()), ["out"]);
+    let first: Vec<(String, Vec<u8>)> = entries(&env.join("out"))
+        .into_iter()
+        .map(|n| (n.clone(), fs::read(env.join("out").join(&n)).unwrap()))
+        .collect();
+    assert_eq!(first.len(), 8);
+    // Into the existing folder, file by file: the same files, nothing else.
+    run();
+    let second: Vec<(String, Vec<u8>)> = entries(&env.join("out"))
+        .into_iter()
+        .map(|n| (n.clone(), fs::read(env.join("out").join(&n)).unwrap()))
+        .collect();
+    assert_eq!(first, second);
+}
