@@ -33,6 +33,7 @@
 
 pub mod builder;
 pub mod check;
+pub mod cores;
 pub mod error;
 pub mod header;
 pub mod input;

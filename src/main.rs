@@ -213,39 +213,25 @@ fn read_headers(files: &[OsString]) -> Vec<Result<header::Header, header::read::
     use std::sync::atomic::AtomicUsize;
     let progress = files.len() >= 1000 && io::stderr().is_terminal();
     let done = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let read = |files: &[OsString], report: bool| -> Vec<_> {
-        files
-            .iter()
+    let total = files.len();
+    let read = |part: &[OsString], report: bool| -> Vec<_> {
+        part.iter()
             .map(|file| {
                 let header = header::read_primary_header(Path::new(file));
                 let count = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if report && count % 500 == 0 {
-                    let _ = write!(
-                        io::stderr(),
-                        "\rreading headers: {count} of {}",
-                        files.len()
-                    );
+                    let _ = write!(io::stderr(), "\rreading headers: {count} of {total}");
                 }
                 header
             })
             .collect()
     };
-    let headers = std::thread::scope(|scope| {
-        let mut parts = files.chunks(chunk);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts
-            .map(|part| scope.spawn(move || read(part, false)))
+    // The calling thread's run says how far all have got.
+    let headers: Vec<_> =
+        asn_from_list::cores::per_core(files, |run, part| read(part, progress && run == 0))
+            .into_iter()
+            .flatten()
             .collect();
-        let mut headers = read(first, progress);
-        for other in others {
-            headers.extend(other.join().expect("reading a header does not panic"));
-        }
-        headers
-    });
     if progress {
         let _ = writeln!(io::stderr(), "\rreading headers: {0} of {0}", files.len());
     }

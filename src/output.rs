@@ -177,10 +177,6 @@ pub fn write_new_folder(
     if fs::symlink_metadata(dir).is_ok() {
         return Ok(false);
     }
-    let fail = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Write { path, source }
-    };
     let parent = folder_of(dir);
     let name = dir.file_name().unwrap_or(dir.as_os_str());
     let staging = {
@@ -203,7 +199,7 @@ pub fn write_new_folder(
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
                     attempt += 1;
                 }
-                Err(e) => return Err(fail(dir)(e)),
+                Err(e) => return Err(write_error(dir)(e)),
             }
         }
     };
@@ -216,52 +212,43 @@ pub fn write_new_folder(
     result
 }
 
+/// What a failed write of `path` is.
+fn write_error(path: &Path) -> impl Fn(io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Write {
+        path: path.clone(),
+        source,
+    }
+}
+
 fn fill_and_move(
     staging: &Path,
     dir: &Path,
     items: &[(&OsStr, &(dyn Render + Sync))],
 ) -> Result<bool, Error> {
-    let fail = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Write { path, source }
-    };
     let fill = |items: &[(&OsStr, &(dyn Render + Sync))]| -> Result<(), Error> {
         // One buffer for every text: a file is made only once its text is whole.
         let mut text_bytes = Vec::with_capacity(1 << 16);
         for (name, text) in items {
-            let failed = |source| Error::Write {
-                path: dir.join(name),
-                source,
-            };
+            let failed = write_error(&dir.join(name));
             text_bytes.clear();
-            text.render(&mut text_bytes).map_err(failed)?;
+            text.render(&mut text_bytes).map_err(&failed)?;
             OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(staging.join(name))
                 .and_then(|mut file| file.write_all(&text_bytes))
-                .map_err(failed)?;
+                .map_err(&failed)?;
         }
         Ok(())
     };
     // On every core: the files are independent, and the folder is not anyone's yet.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let mut parts = items.chunks(chunk);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts.map(|part| scope.spawn(move || fill(part))).collect();
-        let mut result = fill(first);
-        for other in others {
-            let other = other.join().expect("writing a file does not panic");
-            result = result.and(other);
-        }
-        result
-    })?;
-    let folder = File::open(staging).map_err(fail(dir))?;
-    rustix::fs::syncfs(&folder).map_err(|e| fail(dir)(e.into()))?;
+    crate::cores::per_core(items, |_, part| fill(part))
+        .into_iter()
+        .collect::<Result<(), Error>>()?;
+    let fail = write_error(dir);
+    let folder = File::open(staging).map_err(&fail)?;
+    rustix::fs::syncfs(&folder).map_err(|e| fail(e.into()))?;
     // Never onto a folder that appeared meanwhile.
     let renamed =
         rustix::fs::renameat_with(CWD, staging, CWD, dir, rustix::fs::RenameFlags::NOREPLACE);
@@ -269,14 +256,14 @@ fn fill_and_move(
         Ok(()) => {}
         Err(Errno::EXIST) => return Ok(false),
         Err(Errno::INVAL | Errno::NOSYS) if fs::symlink_metadata(dir).is_err() => {
-            fs::rename(staging, dir).map_err(fail(dir))?;
+            fs::rename(staging, dir).map_err(&fail)?;
         }
-        Err(e) => return Err(fail(dir)(e.into())),
+        Err(e) => return Err(fail(e.into())),
     }
     let sync = File::open(folder_of(dir)).and_then(|parent| parent.sync_all());
     match sync {
         Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(true),
-        other => other.map(|()| true).map_err(fail(folder_of(dir))),
+        other => other.map(|()| true).map_err(write_error(folder_of(dir))),
     }
 }
 
