@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 pub use exposure::{Exposure, Role};
 pub use read::{read_primary_header, Header, Keyword};
@@ -36,7 +37,7 @@ pub struct Made {
     pub keys: Option<String>,
     meta: Meta,
     /// Every member with its type and why it is there; science members first.
-    members: Vec<(Rc<OsStr>, ExpType<'static>, Rc<str>)>,
+    members: Vec<(Rc<OsStr>, ExpType<'static>, Arc<str>)>,
     /// The pool rows of the exposures it holds.
     rows: Vec<usize>,
 }
@@ -119,15 +120,8 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             Name::Derived(derived) => OsStr::new(derived).into(),
         }
     };
-    let nothing: Rc<str> = "".into();
     // Members attached for one reason share its text.
-    let mut reasons: HashMap<*const str, Rc<str>> = HashMap::new();
-    let mut why = |text: &std::sync::Arc<str>| -> Rc<str> {
-        reasons
-            .entry(std::sync::Arc::as_ptr(text))
-            .or_insert_with(|| Rc::from(&**text))
-            .clone()
-    };
+    let nothing: Arc<str> = "".into();
     let mut sequence: HashMap<(String, &'static str), usize> = HashMap::new();
     let mut next = |asn_id: &str, asn_type: &'static str| {
         let number = sequence.entry((asn_id.to_string(), asn_type)).or_insert(0);
@@ -174,91 +168,81 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         )
     });
     let mut made = Vec::new();
-    {
-        // By reference: the reasons are told apart by address, so all must live until the end.
-        for planned in &stage2 {
-            let row = &pool[planned.science];
-            let number = next(&planned.asn_id, planned.asn_type);
-            let base = Path::new(&row.exposure.name)
-                .file_name()
-                .unwrap_or_default();
-            let suffix = |n: &Name| match n {
-                Name::Row(i) => Some(pool[*i].stage2_suffix(planned.coronagraphy)),
-                Name::Derived(_) => None,
-            };
-            let science = Name::Row(planned.science);
-            let members = std::iter::once((
-                name(&science, suffix(&science)),
-                ExpType::Science,
-                nothing.clone(),
-            ))
-            .chain(planned.attached.iter().map(|a| {
-                (
-                    name(&a.name, suffix(&a.name)),
-                    ExpType::parse(a.exptype),
-                    why(&a.why),
-                )
-            }))
-            .collect();
-            made.push(Made {
-                product: crate::naming::stage2_product_name(base).into_owned(),
-                file_name: naming::file_name(
-                    &row.program(),
-                    &planned.asn_id,
-                    planned.asn_type,
-                    number,
-                ),
-                keys: None,
-                rows: rows_of(
-                    std::iter::once(&science).chain(planned.attached.iter().map(|a| &a.name)),
-                ),
-                meta: meta(
-                    planned.asn_type,
-                    planned.rule,
-                    row.program(),
-                    &planned.asn_id,
-                    row.target.to_string(),
-                ),
-                members,
-            });
-        }
+    for planned in &stage2 {
+        let row = &pool[planned.science];
+        let number = next(&planned.asn_id, planned.asn_type);
+        let base = Path::new(&row.exposure.name)
+            .file_name()
+            .unwrap_or_default();
+        let suffix = |n: &Name| match n {
+            Name::Row(i) => Some(pool[*i].stage2_suffix(planned.coronagraphy)),
+            Name::Derived(_) => None,
+        };
+        let science = Name::Row(planned.science);
+        let members = std::iter::once((
+            name(&science, suffix(&science)),
+            ExpType::Science,
+            nothing.clone(),
+        ))
+        .chain(planned.attached.iter().map(|a| {
+            (
+                name(&a.name, suffix(&a.name)),
+                ExpType::parse(a.exptype),
+                a.why.clone(),
+            )
+        }))
+        .collect();
+        made.push(Made {
+            product: crate::naming::stage2_product_name(base).into_owned(),
+            file_name: naming::file_name(&row.program(), &planned.asn_id, planned.asn_type, number),
+            keys: None,
+            rows: rows_of(
+                std::iter::once(&science).chain(planned.attached.iter().map(|a| &a.name)),
+            ),
+            meta: meta(
+                planned.asn_type,
+                planned.rule,
+                row.program(),
+                &planned.asn_id,
+                row.target.to_string(),
+            ),
+            members,
+        });
     }
-    {
-        for planned in stage3 {
-            let number = next(&planned.asn_id, planned.asn_type);
-            let mut members: Vec<_> = planned
-                .members
-                .iter()
-                .map(|m| {
-                    (
-                        name(&m.name, m.suffix),
-                        ExpType::parse(m.exptype),
-                        m.why.as_str().into(),
-                    )
-                })
-                .collect();
-            // Science first, the rest in the order they joined.
-            members.sort_by_key(|(_, t, _)| *t != ExpType::Science);
-            made.push(Made {
-                product: OsString::from(&planned.product),
-                file_name: naming::file_name(
-                    &planned.program,
-                    &planned.asn_id,
-                    planned.asn_type,
-                    number,
-                ),
-                keys: Some(planned.keys.clone()),
-                rows: rows_of(planned.members.iter().map(|m| &m.name)),
-                meta: meta(
-                    planned.asn_type,
-                    planned.rule,
-                    planned.program.clone(),
-                    &planned.asn_id,
-                    planned.target.clone(),
-                ),
-                members,
-            });
-        }
+    for planned in stage3 {
+        let number = next(&planned.asn_id, planned.asn_type);
+        let mut members: Vec<_> = planned
+            .members
+            .iter()
+            .map(|m| {
+                (
+                    name(&m.name, m.suffix),
+                    ExpType::parse(m.exptype),
+                    Arc::from(m.why.as_str()),
+                )
+            })
+            .collect();
+        // Science first, the rest in the order they joined.
+        members.sort_by_key(|(_, t, _)| *t != ExpType::Science);
+        made.push(Made {
+            product: OsString::from(&planned.product),
+            file_name: naming::file_name(
+                &planned.program,
+                &planned.asn_id,
+                planned.asn_type,
+                number,
+            ),
+            keys: Some(planned.keys.clone()),
+            rows: rows_of(planned.members.iter().map(|m| &m.name)),
+            meta: meta(
+                planned.asn_type,
+                planned.rule,
+                planned.program.clone(),
+                &planned.asn_id,
+                planned.target.clone(),
+            ),
+            members,
+        });
     }
     made
 }

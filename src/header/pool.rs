@@ -228,6 +228,11 @@ pub(crate) fn coron_detector(r: &Row) -> bool {
     }
 }
 
+/// `nissoss_calibrated_filter`: F277W is not calibrated, and no filter is not either.
+pub(crate) fn soss_calibrated(r: &Row) -> bool {
+    r.set_value("FILTER").is_some_and(|f| f != "f277w")
+}
+
 /// One pool row: an exposure with what the policy adds to it.
 #[derive(Debug, Clone)]
 pub struct Row {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use super::exposure::Role;
 use super::pool::{
-    coron_detector, fixed_slit_path, ifu_path, lamp_path, Row, ACQUISITIONS, IMAGE2_NONSCIENCE,
-    IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
+    coron_detector, fixed_slit_path, ifu_path, lamp_path, soss_calibrated, Row, ACQUISITIONS,
+    IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
 };
 
 /// The shared background candidate of the policy.
@@ -342,7 +342,7 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
         return rules;
     }
     if row.is_tso() && !matches!(t, "nrs_msaspec" | "nrs_fixedslit") {
-        let excluded = (t == "nis_soss" && row.value("FILTER") == Some("f277w"))
+        let excluded = (t == "nis_soss" && !soss_calibrated(row))
             || (t == "nrs_brightobj" && !fixed_slit_path(row))
             || (t == "nrc_tsgrism"
                 && (row.value("PUPIL") == Some("clear")

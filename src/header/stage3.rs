@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::exposure::Role;
-use super::pool::{coron_detector, fixed_slit_path, ifu_path, Row};
+use super::pool::{coron_detector, fixed_slit_path, ifu_path, soss_calibrated, Row};
 use super::stage2::{Name, SHARED_CANDIDATE};
 
 /// What a key's value means in the product name.
@@ -439,11 +439,6 @@ fn tso(r: &Row) -> bool {
         && !dhs
         && !invalid_soss
         && !invalid_bots
-}
-
-/// `nissoss_calibrated_filter`: F277W is not calibrated, and no filter is not either.
-fn soss_calibrated(r: &Row) -> bool {
-    r.set_value("FILTER").is_some_and(|f| f != "f277w")
 }
 
 /// A Stage 3 association, planned.
