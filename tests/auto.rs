@@ -22,6 +22,14 @@ const STAGE2: &[&str] = &[
     "nrslamp-spec2",
 ];
 
+/// The shared scenario of this name.
+fn scenario(name: &str) -> std::path::PathBuf {
+    scenarios()
+        .into_iter()
+        .find(|d| d.ends_with(name))
+        .unwrap_or_else(|| panic!("no scenario {name}"))
+}
+
 fn fits_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -169,10 +177,7 @@ fn stage_3_alone_is_the_generator_s_stage_3() {
 
 #[test]
 fn a_dry_run_shows_each_member_and_why_and_writes_nothing() {
-    let dir = scenarios()
-        .into_iter()
-        .find(|d| d.ends_with("miri-imaging-background-obs"))
-        .unwrap();
+    let dir = scenario("miri-imaging-background-obs");
     let env = Env::new();
     let out = env.join("out");
     let run = env
@@ -225,10 +230,7 @@ fn a_file_that_is_not_fits_stops_the_run_unless_skipped() {
 
 #[test]
 fn files_no_rule_takes_are_listed() {
-    let dir = scenarios()
-        .into_iter()
-        .find(|d| d.ends_with("mixed-bag"))
-        .unwrap();
+    let dir = scenario("mixed-bag");
     let env = Env::new();
     env.cmd()
         .current_dir(&dir)
@@ -245,10 +247,7 @@ fn files_no_rule_takes_are_listed() {
 
 #[test]
 fn what_auto_writes_passes_check_with_its_members_in_place() {
-    let dir = scenarios()
-        .into_iter()
-        .find(|d| d.ends_with("nirspec-ifu-2nod"))
-        .unwrap();
+    let dir = scenario("nirspec-ifu-2nod");
     let env = Env::new();
     for name in fits_names(&dir) {
         fs::copy(dir.join(&name), env.join(&name)).unwrap();
@@ -273,7 +272,7 @@ fn what_auto_writes_passes_check_with_its_members_in_place() {
 }
 
 /// A file holding only a FITS primary header with these text keywords.
-fn header_file(path: &Path, cards: &[(&str, &str)]) {
+fn header_file(path: &Path, cards: &[(&str, String)]) {
     let mut text = String::new();
     for line in [
         "SIMPLE  =                    T".to_string(),
@@ -312,13 +311,10 @@ fn nircam_image(detector: &str) -> Vec<(&'static str, String)> {
 #[test]
 fn a_keyword_the_mode_needs_is_named_and_nothing_is_written_unless_skipped() {
     let env = Env::new();
-    fn cards<'a>(c: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-        c.iter().map(|(k, v)| (*k, v.as_str())).collect()
-    }
     let good = nircam_image("NRCB1");
     header_file(
         &env.join("jw01234001001_02101_00001_nrcb1_rate.fits"),
-        &cards(&good),
+        &good,
     );
     let no_subarray: Vec<_> = nircam_image("NRCB2")
         .into_iter()
@@ -326,7 +322,7 @@ fn a_keyword_the_mode_needs_is_named_and_nothing_is_written_unless_skipped() {
         .collect();
     header_file(
         &env.join("jw01234001001_02101_00001_nrcb2_rate.fits"),
-        &cards(&no_subarray),
+        &no_subarray,
     );
     let files = [
         "jw01234001001_02101_00001_nrcb1_rate.fits",
@@ -364,11 +360,9 @@ fn a_keyword_the_mode_needs_is_named_and_nothing_is_written_unless_skipped() {
 #[test]
 fn stage_3_alone_writes_only_stage_3() {
     let env = Env::new();
-    let cards: Vec<(&str, String)> = nircam_image("NRCB1");
-    let cards: Vec<(&str, &str)> = cards.iter().map(|(k, v)| (*k, v.as_str())).collect();
     header_file(
         &env.join("jw01234001001_02101_00001_nrcb1_rate.fits"),
-        &cards,
+        &nircam_image("NRCB1"),
     );
     env.run("--auto --stage 3 -o out jw01234001001_02101_00001_nrcb1_rate.fits")
         .success();
@@ -394,10 +388,7 @@ fn stage_3_alone_writes_only_stage_3() {
 
 #[test]
 fn a_new_folder_leaves_nothing_beside_it_and_a_second_run_rewrites_the_same_files() {
-    let dir = scenarios()
-        .into_iter()
-        .find(|d| d.ends_with("nirspec-ifu-2nod"))
-        .unwrap();
+    let dir = scenario("nirspec-ifu-2nod");
     let env = Env::new();
     let run = || {
         env.cmd()
@@ -412,16 +403,15 @@ fn a_new_folder_leaves_nothing_beside_it_and_a_second_run_rewrites_the_same_file
     run();
     // Only the folder itself: the hidden folder it was filled in was renamed into place.
     assert_eq!(entries(env.path()), ["out"]);
-    let first: Vec<(String, Vec<u8>)> = entries(&env.join("out"))
-        .into_iter()
-        .map(|n| (n.clone(), fs::read(env.join("out").join(&n)).unwrap()))
-        .collect();
+    let contents = || -> Vec<(String, Vec<u8>)> {
+        entries(&env.join("out"))
+            .into_iter()
+            .map(|n| (n.clone(), fs::read(env.join("out").join(&n)).unwrap()))
+            .collect()
+    };
+    let first = contents();
     assert_eq!(first.len(), 8);
     // Into the existing folder, file by file: the same files, nothing else.
     run();
-    let second: Vec<(String, Vec<u8>)> = entries(&env.join("out"))
-        .into_iter()
-        .map(|n| (n.clone(), fs::read(env.join("out").join(&n)).unwrap()))
-        .collect();
-    assert_eq!(first, second);
+    assert_eq!(first, contents());
 }
