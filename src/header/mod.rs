@@ -110,13 +110,19 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 .into()
         })
         .collect();
+    // Which of those the generator renames, worked out once: the `*_uncal.*` names.
+    let renamed: Vec<bool> = names
+        .iter()
+        .map(|n| naming::level2_name(n, "").is_some())
+        .collect();
     // A member's name: the exposure's, with `uncal` replaced by `suffix` in a `*_uncal.*` name
-    // as the generator renames it, or a derived name.
-    let name = |n: &Name, suffix: Option<&str>| -> Rc<OsStr> {
+    // as the generator renames it, or a derived name. `suffix` is asked only for those.
+    let name = |n: &Name, suffix: &dyn Fn(usize) -> Option<&'static str>| -> Rc<OsStr> {
         match n {
-            Name::Row(i) => suffix
+            Name::Row(i) if renamed[*i] => suffix(*i)
                 .and_then(|s| naming::level2_name(&names[*i], s))
                 .map_or_else(|| names[*i].clone(), Rc::from),
+            Name::Row(i) => names[*i].clone(),
             Name::Derived(derived) => OsStr::new(derived).into(),
         }
     };
@@ -174,24 +180,17 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         let base = Path::new(&row.exposure.name)
             .file_name()
             .unwrap_or_default();
-        let suffix = |n: &Name| match n {
-            Name::Row(i) => Some(pool[*i].stage2_suffix(planned.coronagraphy)),
-            Name::Derived(_) => None,
-        };
+        let suffix = |i: usize| Some(pool[i].stage2_suffix(planned.coronagraphy));
         let science = Name::Row(planned.science);
-        let members = std::iter::once((
-            name(&science, suffix(&science)),
-            ExpType::Science,
-            nothing.clone(),
-        ))
-        .chain(planned.attached.iter().map(|a| {
-            (
-                name(&a.name, suffix(&a.name)),
-                ExpType::parse(a.exptype),
-                a.why.clone(),
-            )
-        }))
-        .collect();
+        let members = std::iter::once((name(&science, &suffix), ExpType::Science, nothing.clone()))
+            .chain(planned.attached.iter().map(|a| {
+                (
+                    name(&a.name, &suffix),
+                    ExpType::parse(a.exptype),
+                    a.why.clone(),
+                )
+            }))
+            .collect();
         made.push(Made {
             product: crate::naming::stage2_product_name(base).into_owned(),
             file_name: naming::file_name(&row.program(), &planned.asn_id, planned.asn_type, number),
@@ -216,7 +215,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             .iter()
             .map(|m| {
                 (
-                    name(&m.name, m.suffix),
+                    name(&m.name, &|_| m.suffix),
                     ExpType::parse(m.exptype),
                     Arc::from(m.why.as_str()),
                 )
