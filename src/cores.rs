@@ -1,4 +1,5 @@
-//! Work split over the machine's cores: headers read and association files written.
+//! Work split over the machine's cores: headers read, pool rows made and association files
+//! written.
 
 /// The most threads a run starts: more buys nothing on a folder's files.
 const MOST: usize = 8;
@@ -7,10 +8,7 @@ const MOST: usize = 8;
 /// calling thread, and gives the results in the items' order. `work` is told which run it
 /// has (0 for the calling thread's).
 pub fn per_core<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MOST);
-    let chunk = items.len().div_ceil(threads).max(1);
+    let chunk = items.len().div_ceil(threads()).max(1);
     let work = &work;
     std::thread::scope(|scope| {
         let mut parts = items.chunks(chunk);
@@ -29,6 +27,34 @@ pub fn per_core<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &[T]) -> R +
     })
 }
 
+/// Turns each of `items` into what `work` makes of it, on every core, in the items' order.
+pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let chunk = items.len().div_ceil(threads()).max(1);
+    let mut runs = Vec::new();
+    while items.len() > chunk {
+        runs.push(items.split_off(items.len() - chunk));
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = runs
+            .into_iter()
+            .rev()
+            .map(|run| scope.spawn(move || run.into_iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        let mut results: Vec<R> = items.into_iter().map(work).collect();
+        for other in others {
+            results.extend(other.join().expect("a worker does not panic"));
+        }
+        results
+    })
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MOST)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +65,13 @@ mod tests {
         let parts = per_core(&items, |_, part| part.to_vec());
         assert_eq!(parts.concat(), items);
         assert_eq!(per_core(&[] as &[u32], |i, part| (i, part.len())), [(0, 0)]);
+    }
+
+    #[test]
+    fn owned_items_come_back_mapped_in_their_order() {
+        let items: Vec<String> = (0..1001).map(|i| i.to_string()).collect();
+        let lengths: Vec<usize> = items.iter().map(String::len).collect();
+        assert_eq!(map_owned(items, |s| s.len()), lengths);
+        assert!(map_owned(Vec::<u8>::new(), |b| b).is_empty());
     }
 }

@@ -74,14 +74,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Makes the Stage 2 associations of the files from their headers, and writes them into the
 /// folder, or, dry, shows them.
 fn auto(config: AutoConfig) -> anyhow::Result<()> {
-    let headers = read_headers(&config.files);
     let mut exposures = Vec::with_capacity(config.files.len());
-    for (file, header) in config.files.iter().zip(headers) {
-        let exposure = header.map_err(anyhow::Error::from).and_then(|h| {
-            let exposure = header::Exposure::new(file.clone(), h);
-            header::pool::check_keywords(&exposure)?;
-            Ok(exposure)
-        });
+    for exposure in read_exposures(&config.files) {
         match exposure {
             Ok(exposure) => exposures.push(exposure),
             Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
@@ -207,9 +201,10 @@ fn forget<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// Reads the primary header of each file, on every core, in the files' order; with a count
-/// on standard error when there are thousands and someone is watching.
-fn read_headers(files: &[OsString]) -> Vec<Result<header::Header, header::read::ReadError>> {
+/// Reads the primary header of each file and checks it has the keywords its mode needs, on
+/// every core, in the files' order; with a count on standard error when there are thousands
+/// and someone is watching.
+fn read_exposures(files: &[OsString]) -> Vec<anyhow::Result<header::Exposure>> {
     use std::sync::atomic::AtomicUsize;
     let progress = files.len() >= 1000 && io::stderr().is_terminal();
     let done = AtomicUsize::new(0);
@@ -217,17 +212,23 @@ fn read_headers(files: &[OsString]) -> Vec<Result<header::Header, header::read::
     let read = |part: &[OsString], report: bool| -> Vec<_> {
         part.iter()
             .map(|file| {
-                let header = header::read_primary_header(Path::new(file));
+                let exposure = header::read_primary_header(Path::new(file))
+                    .map_err(anyhow::Error::from)
+                    .and_then(|h| {
+                        let exposure = header::Exposure::new(file.clone(), h);
+                        header::pool::check_keywords(&exposure)?;
+                        Ok(exposure)
+                    });
                 let count = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if report && count % 500 == 0 {
                     let _ = write!(io::stderr(), "\rreading headers: {count} of {total}");
                 }
-                header
+                exposure
             })
             .collect()
     };
     // The calling thread's run says how far all have got.
-    let headers: Vec<_> =
+    let exposures: Vec<_> =
         asn_from_list::cores::per_core(files, |run, part| read(part, progress && run == 0))
             .into_iter()
             .flatten()
@@ -235,7 +236,7 @@ fn read_headers(files: &[OsString]) -> Vec<Result<header::Header, header::read::
     if progress {
         let _ = writeln!(io::stderr(), "\rreading headers: {0} of {0}", files.len());
     }
-    headers
+    exposures
 }
 
 /// Checks each association and reports what it finds on standard output: exit 1 when there

@@ -268,6 +268,22 @@ pub(crate) const MODE_KEYS: &[(&[&str], bool)] = &[
 ];
 
 impl Row {
+    /// The row of `exposure`, with no target number yet.
+    fn new(exposure: Exposure) -> Row {
+        let values = exposure.pool_values();
+        let first = |keys: &[&str]| keys.iter().find_map(|k| values.get(*k).cloned());
+        Row {
+            mode: MODE_KEYS.iter().map(|(keys, _)| first(keys)).collect(),
+            values,
+            exp_type: exposure.exp_type(),
+            role: exposure.role(),
+            target: 0,
+            observation: format!("o{}", exposure.value("OBSERVTN").unwrap_or_default()),
+            uncal: super::naming::level2_name(&exposure.name, "x").is_some(),
+            exposure,
+        }
+    }
+
     /// A keyword as the pool holds it.
     pub fn value(&self, keyword: &str) -> Option<&str> {
         self.values.get(keyword).map(String::as_str)
@@ -282,7 +298,7 @@ impl Row {
 
     /// Whether a keyword is set.
     pub fn is_set(&self, keyword: &str) -> bool {
-        self.exposure.is_set(keyword)
+        self.set_value(keyword).is_some()
     }
 
     /// Whether the exposure is a time series (`TSOVISIT` is `t`, or its type always is).
@@ -460,49 +476,34 @@ pub fn check_keywords(exposure: &Exposure) -> Result<(), PoolError> {
     }
 }
 
-/// The pool of `exposures` under the candidate policy: ordered by base name (bytewise), with
-/// target numbers by first appearance of each `TARGNAME` in that order.
+/// The pool of `exposures` (each one that [`check_keywords`] passed) under the candidate
+/// policy: ordered by base name (bytewise), with target numbers by first appearance of each
+/// `TARGNAME` in that order.
 ///
 /// # Errors
 ///
-/// [`PoolError::MissingKeyword`] for an exposure without a keyword it needs
-/// ([`check_keywords`]), and [`PoolError::SameName`] for two with one base name.
+/// [`PoolError::SameName`] for two exposures with one base name.
 pub fn pool(mut exposures: Vec<Exposure>) -> Result<Vec<Row>, PoolError> {
-    let base = |e: &Exposure| {
+    fn base(e: &Exposure) -> &OsStr {
         std::path::Path::new(&e.name)
             .file_name()
             .unwrap_or(OsStr::new(""))
-            .to_os_string()
-    };
-    exposures.sort_by_key(|e| base(e));
+    }
+    exposures.sort_by(|a, b| base(a).cmp(base(b)));
     if let Some(pair) = exposures.windows(2).find(|w| base(&w[0]) == base(&w[1])) {
         return Err(PoolError::SameName {
             first: pair[0].name.to_string_lossy().into_owned(),
             second: pair[1].name.to_string_lossy().into_owned(),
         });
     }
+    // What each row holds of its own, on every core; then the target numbers, in order.
+    let mut rows = crate::cores::map_owned(exposures, Row::new);
     let mut targets: HashMap<String, usize> = HashMap::new();
-    let mut rows = Vec::with_capacity(exposures.len());
-    for exposure in exposures {
-        check_keywords(&exposure)?;
-        let observtn = exposure.value("OBSERVTN").unwrap_or_default();
+    for row in &mut rows {
         // Names are compared as the header holds them, case and all.
-        let targname = exposure.raw_text("TARGNAME").unwrap_or_default();
+        let targname = row.exposure.raw_text("TARGNAME").unwrap_or_default();
         let next = targets.len() + 1;
-        let target = *targets.entry(targname).or_insert(next);
-        let values = exposure.pool_values();
-        let first = |keys: &[&str]| keys.iter().find_map(|k| values.get(*k).cloned());
-        let mode = MODE_KEYS.iter().map(|(keys, _)| first(keys)).collect();
-        rows.push(Row {
-            values,
-            mode,
-            exp_type: exposure.exp_type(),
-            role: exposure.role(),
-            target,
-            observation: format!("o{observtn}"),
-            uncal: super::naming::level2_name(&exposure.name, "x").is_some(),
-            exposure,
-        });
+        row.target = *targets.entry(targname).or_insert(next);
     }
     Ok(rows)
 }
