@@ -9,25 +9,16 @@ const MOST: usize = 8;
 /// has (0 for the calling thread's).
 pub fn per_core<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
     let chunk = items.len().div_ceil(threads()).max(1);
-    let work = &work;
-    std::thread::scope(|scope| {
-        let mut parts = items.chunks(chunk);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts
-            .enumerate()
-            .map(|(i, part)| scope.spawn(move || work(i + 1, part)))
-            .collect();
-        let mut results = vec![work(0, first)];
-        results.extend(
-            others
-                .into_iter()
-                .map(|other| other.join().expect("a worker does not panic")),
-        );
-        results
-    })
+    let mut runs: Vec<(usize, &[T])> = items.chunks(chunk).enumerate().collect();
+    if runs.is_empty() {
+        runs.push((0, items));
+    }
+    // One run per core: `map_owned` keeps the first on the calling thread.
+    map_owned(runs, |(i, run)| work(i, run))
 }
 
-/// Turns each of `items` into what `work` makes of it, on every core, in the items' order.
+/// Turns each of `items` into what `work` makes of it, on every core, in the items' order;
+/// the first run of neighbours on the calling thread.
 pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
     let chunk = items.len().div_ceil(threads()).max(1);
     let mut runs = Vec::new();
