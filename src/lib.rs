@@ -44,6 +44,7 @@ pub mod output;
 pub mod paths;
 pub mod rules;
 mod suggest;
+pub mod sys;
 pub mod yaml;
 
 pub use builder::{build, Built, Options, OtherStageTypes};

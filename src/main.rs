@@ -10,7 +10,7 @@ use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::{bail, Context};
 use asn_from_list::check::Report;
@@ -386,26 +386,11 @@ fn clap_message(e: &clap::Error) -> ExitCode {
 /// Standard output, unless the program was started with it closed (`>&-`): the Rust runtime
 /// then puts `/dev/null` in its place, where everything written would vanish unreported.
 fn stdout() -> anyhow::Result<io::Stdout> {
-    if STDOUT_WAS_CLOSED.load(Ordering::Relaxed) {
+    if asn_from_list::sys::stdout_was_closed() {
         bail!("standard output is closed; redirect it to a file or a pipe");
     }
     Ok(io::stdout())
 }
-
-static STDOUT_WAS_CLOSED: AtomicBool = AtomicBool::new(false);
-
-/// Runs before `main` and before the Rust runtime fills closed standard streams with
-/// `/dev/null`, which is the one moment a closed standard output can be told from an open one.
-#[cfg(target_os = "linux")]
-#[used]
-#[link_section = ".init_array"]
-static NOTE_CLOSED_STDOUT: extern "C" fn() = {
-    extern "C" fn note_closed_stdout() {
-        let closed = rustix::io::fcntl_getfd(rustix::stdio::stdout()).is_err();
-        STDOUT_WAS_CLOSED.store(closed, Ordering::Relaxed);
-    }
-    note_closed_stdout
-};
 
 /// On SIGINT, SIGTERM or SIGHUP: remove any temporary file, let a rename or in-place write
 /// under way finish, and exit with 128 + the signal's number, as shells report it.

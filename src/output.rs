@@ -8,16 +8,16 @@
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid, XattrFlags, CWD};
+use rustix::fs::{Gid, Uid, XattrFlags};
 use rustix::io::Errno;
 
 use crate::error::Error;
+use crate::sys;
 
 /// Where an association goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,7 @@ pub fn write(output: &Output, text: &dyn Render) -> Result<(), Error> {
 const BATCH: usize = 256;
 
 /// Writes each text to its path, as [`write()`] does, but new files with one flush to disk per
-/// batch of them instead of one each: each is written to a temporary file in its folder, the file system is flushed once (`syncfs`), then each is linked into place and the
+/// batch of them instead of one each: each is written to a temporary file in its folder, the file system is flushed once ([`sys::sync_written`]), then each is linked into place and the
 /// folders are flushed. A path that exists already goes through [`write()`], keeping what it had.
 ///
 /// # Errors
@@ -123,6 +123,7 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
             let mut out = BufWriter::new(temp.file());
             text.render(&mut out)
                 .and_then(|()| out.flush())
+                .and_then(|()| sys::write_out(temp.file()))
                 .map_err(fail)?;
             drop(out);
             made.push((path, temp, dir));
@@ -134,9 +135,9 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
                 path: dir.clone(),
                 source,
             })?;
-            rustix::fs::syncfs(&folder).map_err(|e| Error::Write {
+            sys::sync_written(&folder).map_err(|source| Error::Write {
                 path: dir.clone(),
-                source: e.into(),
+                source,
             })?;
         }
         for (path, temp, _) in made {
@@ -237,7 +238,10 @@ fn fill_and_move(
                 .write(true)
                 .create_new(true)
                 .open(staging.join(name))
-                .and_then(|mut file| file.write_all(&text_bytes))
+                .and_then(|mut file| {
+                    file.write_all(&text_bytes)?;
+                    sys::write_out(&file)
+                })
                 .map_err(&failed)?;
         }
         Ok(())
@@ -248,17 +252,12 @@ fn fill_and_move(
         .collect::<Result<(), Error>>()?;
     let fail = write_error(dir);
     let folder = File::open(staging).map_err(&fail)?;
-    rustix::fs::syncfs(&folder).map_err(|e| fail(e.into()))?;
+    sys::sync_written(&folder).map_err(&fail)?;
     // Never onto a folder that appeared meanwhile.
-    let renamed =
-        rustix::fs::renameat_with(CWD, staging, CWD, dir, rustix::fs::RenameFlags::NOREPLACE);
-    match renamed {
+    match sys::rename_noreplace(staging, dir) {
         Ok(()) => {}
-        Err(Errno::EXIST) => return Ok(false),
-        Err(Errno::INVAL | Errno::NOSYS) if fs::symlink_metadata(dir).is_err() => {
-            fs::rename(staging, dir).map_err(&fail)?;
-        }
-        Err(e) => return Err(fail(e.into())),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(fail(e)),
     }
     let sync = File::open(folder_of(dir)).and_then(|parent| parent.sync_all());
     match sync {
@@ -547,7 +546,7 @@ fn keep_metadata(new: &File, old: &File, meta: &Metadata) -> io::Result<()> {
         let len = rustix::fs::fgetxattr(old, name.as_slice(), &mut value[..])?;
         rustix::fs::fsetxattr(new, name.as_slice(), &value[..len], XattrFlags::empty())?;
     }
-    rustix::fs::fchmod(new, Mode::from_raw_mode(meta.mode() & 0o7777))?;
+    new.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
     Ok(())
 }
 
@@ -581,7 +580,7 @@ fn write_in_place(mut file: File, text: &dyn Render) -> io::Result<()> {
 /// The new file, before it takes the target's name.
 enum Temp {
     /// An unnamed file (`O_TMPFILE`): a run killed before it is linked leaves nothing.
-    Unnamed { file: File, dir: PathBuf },
+    Unnamed { file: sys::Unnamed, dir: PathBuf },
     /// A named file, for file systems without unnamed ones; removed on drop or on a signal.
     Named(Named),
 }
@@ -594,14 +593,12 @@ impl Temp {
     fn create(dir: &Path) -> io::Result<Temp> {
         // A new output gets the permissions any new file gets (0666 less the umask), not the
         // 0600 of a private temporary file.
-        let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
-        match rustix::fs::openat(CWD, dir, flags, Mode::from_raw_mode(0o666)) {
-            Ok(fd) => Ok(Temp::Unnamed {
-                file: File::from(fd),
+        match sys::Unnamed::create(dir)? {
+            Some(file) => Ok(Temp::Unnamed {
+                file,
                 dir: dir.to_path_buf(),
             }),
-            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Temp::named(dir),
-            Err(e) => Err(e.into()),
+            None => Temp::named(dir),
         }
     }
 
@@ -618,7 +615,7 @@ impl Temp {
 
     fn file(&self) -> &File {
         match self {
-            Temp::Unnamed { file, .. } => file,
+            Temp::Unnamed { file, .. } => file.file(),
             Temp::Named(Named(Some(named))) => named.as_file(),
             Temp::Named(Named(None)) => {
                 unreachable!("a named temporary file is taken only to persist it")
@@ -632,21 +629,14 @@ impl Temp {
         match self {
             Temp::Unnamed { file, dir } => {
                 // linkat() cannot replace a name: link under a temporary name, then rename.
-                let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
                 let mut attempt = 0u32;
                 let name = loop {
                     let name =
                         dir.join(format!("{TEMP_PREFIX}{}.{attempt}.tmp", std::process::id()));
-                    match rustix::fs::linkat(
-                        CWD,
-                        proc_path.as_str(),
-                        CWD,
-                        &name,
-                        AtFlags::SYMLINK_FOLLOW,
-                    ) {
+                    match file.link(&name) {
                         Ok(()) => break name,
-                        Err(Errno::EXIST) => attempt += 1,
-                        Err(e) => return Err(e.into()),
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => attempt += 1,
+                        Err(e) => return Err(e),
                     }
                 };
                 let renamed = fs::rename(&name, target);
@@ -802,6 +792,8 @@ mod tests {
 
     #[test]
     fn a_file_is_replaced_and_no_temporary_is_left() {
+        // Named temporaries (the portable path's only kind) are listed in PENDING.
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.json");
         fs::write(&path, "old").unwrap();
@@ -812,6 +804,8 @@ mod tests {
 
     #[test]
     fn a_failed_render_keeps_the_old_file_and_leaves_no_temporary() {
+        // Named temporaries (the portable path's only kind) are listed in PENDING.
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.json");
         fs::write(&path, "old").unwrap();

@@ -177,7 +177,9 @@ pub fn as_nobody(args: &[&str]) -> std::process::Command {
     }
 }
 
-/// A device node in a test's own folder, never the machine's own `/dev` entry.
+/// A device node in a test's own folder, never the machine's own `/dev` entry. (Linux only, as
+/// the tests of special files are: macOS has no `mknodat`.)
+#[cfg(target_os = "linux")]
 pub fn mknod_char(path: &Path, major: u32, minor: u32) {
     rustix::fs::mknodat(
         rustix::fs::CWD,
@@ -189,6 +191,7 @@ pub fn mknod_char(path: &Path, major: u32, minor: u32) {
     .unwrap();
 }
 
+#[cfg(target_os = "linux")]
 pub fn mkfifo(path: &Path) {
     rustix::fs::mknodat(
         rustix::fs::CWD,
