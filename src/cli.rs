@@ -114,7 +114,7 @@ pub struct Cli {
         short = 'o',
         long,
         value_name = "PATH",
-        required_unless_present_any = ["list_rules", "generate", "check"]
+        required_unless_present_any = ["list_rules", "generate", "check", "install_dropin"]
     )]
     output_file: Option<OsString>,
 
@@ -314,10 +314,20 @@ pub struct Cli {
     #[arg(long, value_name = "WHAT")]
     generate: Option<Generate>,
 
+    /// Write DIR/asn_from_list, a script that runs this tool under jwst's name, then exit
+    ///
+    /// For scripts written for jwst's asn_from_list. Installing this package never puts that
+    /// name in an environment, where it would replace jwst's own script (and an uninstall of
+    /// either would delete the other's); a script in a folder you name belongs to neither
+    /// package. It is never written over anything already there. Where DIR comes before jwst's
+    /// folder on PATH, asn_from_list runs this tool; remove the script to undo it.
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    install_dropin: Option<PathBuf>,
+
     /// The exposures: file names or patterns, as science members (with --check: associations)
     #[arg(
         value_name = "FILES",
-        required_unless_present_any = ["files_from", "list_rules", "generate"]
+        required_unless_present_any = ["files_from", "list_rules", "generate", "install_dropin"]
     )]
     files: Vec<OsString>,
 }
@@ -350,6 +360,8 @@ pub enum Command {
     Check(CheckConfig),
     /// Make associations from headers.
     Auto(AutoConfig),
+    /// Write the drop-in script into a folder.
+    InstallDropin(PathBuf),
 }
 
 /// What `--auto` is asked.
@@ -390,6 +402,9 @@ impl Cli {
     ///
     /// `--ruledefs`, which this tool cannot honour.
     pub fn into_command(self) -> anyhow::Result<Command> {
+        if let Some(dir) = self.install_dropin {
+            return Ok(Command::InstallDropin(dir));
+        }
         if let Some(what) = self.generate {
             return Ok(Command::Generate(what));
         }

@@ -4,6 +4,7 @@
 
 mod argv;
 mod cli;
+mod dropin;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
@@ -68,7 +69,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map(|()| ExitCode::SUCCESS),
         Command::Check(config) => check(config),
         Command::Auto(config) => auto(config).map(|()| ExitCode::SUCCESS),
+        Command::InstallDropin(dir) => install_dropin(&dir).map(|()| ExitCode::SUCCESS),
     }
+}
+
+/// `--install-dropin DIR`: writes the script, says what it runs, and warns when a shell would
+/// not find it first.
+fn install_dropin(dir: &Path) -> anyhow::Result<()> {
+    let made = dropin::install(dir)?;
+    let mut out = stdout()?;
+    writeln!(
+        out,
+        "wrote {}: it runs {} as {}",
+        made.script.display(),
+        made.program.display(),
+        cli::DROP_IN
+    )
+    .context("cannot write to standard output")?;
+    if !made.on_path {
+        say(
+            "warning",
+            &format_args!("'{}' is not on PATH; add it to use the name", dir.display()),
+        );
+    }
+    if let Some(other) = made.shadowed_by {
+        say(
+            "warning",
+            &format_args!(
+                "'{}' comes first on PATH and runs instead; put '{}' before its folder",
+                other.display(),
+                dir.display()
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Makes the Stage 2 associations of the files from their headers, and writes them into the

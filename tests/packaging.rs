@@ -223,3 +223,109 @@ fn example_scripts_write_where_they_are_run() {
         );
     }
 }
+
+mod dropin {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// `asn-from-list --install-dropin bin`, with `PATH` set to `path` (folders of the test's).
+    fn install(env: &Env, program: &Path, path: &str) -> assert_cmd::assert::Assert {
+        let path = std::env::join_paths(path.split(':').map(|f| env.join(f))).unwrap();
+        assert_cmd::Command::new(program)
+            .current_dir(env.path())
+            .env("PATH", path)
+            .args(["--install-dropin", "bin"])
+            .assert()
+    }
+
+    fn program() -> &'static Path {
+        Path::new(assert_cmd::cargo::cargo_bin!("asn-from-list"))
+    }
+
+    #[test]
+    fn install_dropin_writes_a_script_that_runs_this_tool_as_asn_from_list() {
+        let env = Env::new();
+        fs::create_dir(env.join("bin")).unwrap();
+        install(&env, program(), "bin")
+            .success()
+            .stdout(predicate::str::contains("runs "))
+            .stderr("");
+        let script = env.join("bin/asn_from_list");
+        assert_ne!(
+            fs::metadata(&script).unwrap().permissions().mode() & 0o111,
+            0
+        );
+        let run = |cmd: &str| {
+            let out = StdCommand::new(cmd)
+                .args(["-o", "-", "--product-name", "p", "a_cal.fits"])
+                .current_dir(env.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{cmd}");
+            out.stdout
+        };
+        assert_eq!(
+            run(script.to_str().unwrap()),
+            run(program().to_str().unwrap())
+        );
+        let version = StdCommand::new(&script).arg("--version").output().unwrap();
+        let version = String::from_utf8(version.stdout).unwrap();
+        assert!(version.starts_with("asn_from_list "), "{version}");
+    }
+
+    #[test]
+    fn install_dropin_never_replaces_a_program_already_there() {
+        let env = Env::new();
+        let jwst = env.write("bin/asn_from_list", "#!/bin/sh\necho jwst\n");
+        install(&env, program(), "bin")
+            .code(1)
+            .stderr(predicate::str::contains(
+                "exists already and is left as it is",
+            ));
+        assert_eq!(fs::read_to_string(&jwst).unwrap(), "#!/bin/sh\necho jwst\n");
+        // Not even a link to nothing.
+        fs::remove_file(&jwst).unwrap();
+        std::os::unix::fs::symlink("gone", &jwst).unwrap();
+        install(&env, program(), "bin").code(1);
+        assert_eq!(fs::read_link(&jwst).unwrap(), Path::new("gone"));
+    }
+
+    #[test]
+    fn install_dropin_warns_when_another_asn_from_list_comes_first_or_dir_is_not_on_path() {
+        let env = Env::new();
+        let jwst = env.write("jwst/asn_from_list", "#!/bin/sh\necho jwst\n");
+        fs::set_permissions(&jwst, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::create_dir(env.join("bin")).unwrap();
+        install(&env, program(), "jwst:bin")
+            .success()
+            .stderr(predicate::str::contains(
+                "comes first on PATH and runs instead",
+            ));
+        fs::remove_file(env.join("bin/asn_from_list")).unwrap();
+        install(&env, program(), "elsewhere")
+            .success()
+            .stderr(predicate::str::contains("'bin' is not on PATH"));
+    }
+
+    #[test]
+    fn the_dropin_says_what_to_do_once_this_tool_is_uninstalled() {
+        let env = Env::new();
+        fs::create_dir_all(env.join("venv/bin")).unwrap();
+        fs::create_dir(env.join("bin")).unwrap();
+        let copy = env.join("venv/bin/asn-from-list");
+        fs::copy(program(), &copy).unwrap();
+        install(&env, &copy, "bin").success();
+        fs::remove_file(&copy).unwrap();
+        let out = StdCommand::new(env.join("bin/asn_from_list"))
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(127));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("is gone; reinstall asn-from-list"),
+            "{stderr}"
+        );
+    }
+}
