@@ -147,7 +147,7 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
             })?;
         }
         for dir in &folders {
-            let sync = File::open(dir).and_then(|folder| folder.sync_all());
+            let sync = File::open(dir).and_then(|folder| sys::sync_all(&folder));
             match sync {
                 Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => {}
                 other => other.map_err(|source| Error::Write {
@@ -259,7 +259,7 @@ fn fill_and_move(
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
         Err(e) => return Err(fail(e)),
     }
-    let sync = File::open(folder_of(dir)).and_then(|parent| parent.sync_all());
+    let sync = File::open(folder_of(dir)).and_then(|parent| sys::sync_all(&parent));
     match sync {
         Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(true),
         other => other.map(|()| true).map_err(write_error(folder_of(dir))),
@@ -497,7 +497,7 @@ fn replace(
             return Ok(Replaced::KeepsLess);
         }
     }
-    temp.file().sync_all()?;
+    sys::sync_all(temp.file())?;
     match temp.persist(target) {
         Ok(()) => {}
         // A bind-mounted file (EBUSY), another user's file in a sticky folder (EPERM).
@@ -509,7 +509,7 @@ fn replace(
         }
         Err(e) => return Err(e.into()),
     }
-    match folder.sync_all() {
+    match sys::sync_all(&folder) {
         // Some file systems cannot flush a folder; the rename is as durable as they make it.
         Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(Replaced::Done),
         Err(e) => Err(e.into()),
@@ -574,7 +574,7 @@ fn write_in_place(mut file: File, text: &dyn Render) -> io::Result<()> {
     let _critical = pending();
     file.set_len(0)?;
     file.write_all(&rendered)?;
-    file.sync_all()
+    sys::sync_all(&file)
 }
 
 /// The new file, before it takes the target's name.

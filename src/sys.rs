@@ -4,6 +4,7 @@
 //!
 //! | promise | Linux | elsewhere (macOS, other Unix) |
 //! |---|---|---|
+//! | a file reaches the disk | `fsync` | `F_FULLFSYNC` on macOS, or `fsync` where a file system refuses it |
 //! | a batch of new files reaches the disk | one `syncfs` | `fsync` each, then one `F_FULLFSYNC` on macOS (as git's batch mode does) |
 //! | a killed run leaves no temporary file | `O_TMPFILE` | none: callers use a named temporary, removed on signals |
 //! | a folder is never renamed onto another | `renameat2(RENAME_NOREPLACE)` | `renamex_np(RENAME_EXCL)` on macOS; a look, then `rename`, elsewhere |
@@ -23,6 +24,19 @@ use rustix::io::Errno;
 use linux as imp;
 #[cfg(not(all(target_os = "linux", not(feature = "portable-sys"))))]
 use portable as imp;
+
+/// Flushes a file, or a folder's entries, to the disk itself, as `fsync` does on Linux.
+///
+/// On macOS that is `F_FULLFSYNC` (plain `fsync` stops at the drive's cache), and `fsync` where
+/// the file system has no `F_FULLFSYNC` (SMB and WebDAV mounts refuse it), as SQLite, libuv and
+/// Go do. std's `File::sync_all` has no such fallback.
+///
+/// # Errors
+///
+/// The flush's error.
+pub fn sync_all(file: &File) -> io::Result<()> {
+    imp::sync_all(file)
+}
 
 /// Starts a new file's data on its way to the disk; [`sync_written`] on its folder, once the
 /// whole batch is written out so, finishes the flush for every file of the batch.
@@ -143,6 +157,10 @@ mod linux {
         Ok(rustix::fs::syncfs(folder)?)
     }
 
+    pub fn sync_all(file: &File) -> io::Result<()> {
+        file.sync_all()
+    }
+
     pub struct Unnamed(File);
 
     impl Unnamed {
@@ -193,10 +211,23 @@ mod portable {
         Ok(rustix::fs::fsync(file)?)
     }
 
-    /// std's `sync_all` is `F_FULLFSYNC` on macOS, where plain `fsync` stops at the drive's
-    /// cache, and `fsync` elsewhere.
+    /// One `F_FULLFSYNC` on macOS flushes the drive's cache, holding every file written out;
+    /// elsewhere each file was flushed whole already, and this flushes the folder.
     pub fn sync_written(folder: &File) -> io::Result<()> {
-        folder.sync_all()
+        sync_all(folder)
+    }
+
+    #[cfg(target_vendor = "apple")]
+    pub fn sync_all(file: &File) -> io::Result<()> {
+        // Any error: SMB answers ENOTSUP, WebDAV ENOTTY, and neither is documented as the
+        // only one. fsync then reports what is really wrong, if anything is.
+        rustix::fs::fcntl_fullfsync(file).or_else(|_| rustix::fs::fsync(file))?;
+        Ok(())
+    }
+
+    #[cfg(not(target_vendor = "apple"))]
+    pub fn sync_all(file: &File) -> io::Result<()> {
+        file.sync_all()
     }
 
     /// No unnamed files here: this type has no values.
