@@ -107,8 +107,14 @@ pub struct Cli {
     ///
     /// A regular file is replaced atomically and durably: it holds the old association or the
     /// whole new one, never a part, even after a power cut, and keeps its owner, mode, ACLs and
-    /// extended attributes. Devices, FIFOs and /dev/stdout are written through. A file of FITS
-    /// data, or one of the inputs, is never overwritten. On standard output the association is
+    /// extended attributes. A file that replacing would change (one with other hard links, a
+    /// bind mount, another user's file in a sticky folder) is rewritten in place instead: its
+    /// old content is first copied, durably, to .NAME.asn-from-list.bak beside it, and the copy
+    /// is removed once the new content is on disk, so after a crash the file is whole or the
+    /// copy holds the whole old association (a later run keeps that copy until it has written
+    /// the file). In a folder you may not write no copy can be made, and a crash mid-write can
+    /// leave a part. Devices, FIFOs and /dev/stdout are written through. A file of FITS data,
+    /// or one of the inputs, is never overwritten. On standard output the association is
     /// followed by a newline.
     #[arg(
         short = 'o',
@@ -575,6 +581,7 @@ pub fn hint(err: &Error) -> Option<String> {
             "was it meant as an input? -o takes the association's path, as in -o asn.json".into()
         }
         Error::OutputIsInput { .. } => "give -o another path".into(),
+        Error::BackupInTheWay(_) => "move it away".into(),
         _ => return None,
     })
 }

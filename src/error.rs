@@ -212,6 +212,11 @@ pub enum Error {
         input: PathBuf,
     },
 
+    /// The name a file written in place keeps its old content under is taken by something
+    /// this tool did not make there.
+    #[error("'{}' is in the way: writing in place keeps the old content under that name, and what is there is not such a copy", .0.display())]
+    BackupInTheWay(PathBuf),
+
     /// A symbolic link that the kernel's `fs.protected_symlinks` rule would not follow.
     #[error("'{link}' is a symbolic link in a sticky world-writable folder, owned by user {owner}, who owns neither this process nor the folder; it is not followed, as the kernel's protected_symlinks rule would not", link = .link.display())]
     ProtectedSymlink {

@@ -7,7 +7,7 @@
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -274,50 +274,66 @@ pub fn folder_of(path: &Path) -> &Path {
     }
 }
 
-/// Refuses an output path that names one of the inputs: an exposure, or a list of names.
+/// Refuses an output path that is one of the inputs: an exposure, or a list of names.
 ///
-/// Names are compared as written (after `pathlib`'s normalisation) and, when the output exists,
-/// by the file they lead to, so a link or another spelling of an input is caught too. Only
-/// inputs with the output's file name (or its link target's) are looked at, so a list of a
-/// million names costs one comparison each.
+/// Files are compared, not names: when the output exists, each input is looked up (through
+/// any links) and compared by device and inode, so a link, a hard link or another spelling of
+/// an input is caught, and a list read from standard input (`-`) is compared by the file
+/// standard input is. The lookups run on every core. When the output does not exist, nothing
+/// can be destroyed, and only an input named exactly as the output is refused.
 ///
 /// # Errors
 ///
 /// [`Error::OutputIsInput`] naming the input.
 pub fn refuse_inputs<'a>(
     output: &Output,
-    inputs: impl IntoIterator<Item = &'a Path>,
+    members: impl IntoIterator<Item = &'a Path>,
+    lists: &'a [PathBuf],
 ) -> Result<(), Error> {
     let Output::File(path) = output else {
         return Ok(());
     };
-    let existing = fs::metadata(path).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+    let refuse = |input: &Path| Error::OutputIsInput {
+        output: path.clone(),
+        input: input.to_path_buf(),
+    };
+    let out = match fs::metadata(path) {
+        Ok(meta) if meta.is_file() => meta,
         // Devices and FIFOs are written through: naming one twice destroys nothing.
-        return Ok(());
-    }
-    let resolved = follow_links(path).unwrap_or_else(|_| path.clone());
-    let names: Vec<&OsStr> = [path.file_name(), resolved.file_name()]
-        .into_iter()
-        .flatten()
-        .collect();
-    for input in inputs {
-        let bytes = input.as_os_str().as_bytes();
-        if !names.iter().any(|name| bytes.ends_with(name.as_bytes())) {
-            continue;
+        Ok(_) => return Ok(()),
+        Err(_) => {
+            let mut inputs = members
+                .into_iter()
+                .chain(lists.iter().map(PathBuf::as_path));
+            return match inputs.find(|input| input.components().eq(path.components())) {
+                Some(input) => Err(refuse(input)),
+                None => Ok(()),
+            };
         }
-        let same_name = input.components().eq(path.components());
-        let same_file = existing.as_ref().is_some_and(|out| {
-            fs::metadata(input).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
-        });
-        if same_name || same_file {
-            return Err(Error::OutputIsInput {
-                output: path.clone(),
-                input: input.to_path_buf(),
-            });
+    };
+    let is_output = |meta: &Metadata| meta.dev() == out.dev() && meta.ino() == out.ino();
+    for list in lists {
+        let meta = if list.as_os_str() == "-" {
+            rustix::fs::fstat(rustix::stdio::stdin())
+                .ok()
+                .map(|st| (st.st_dev, st.st_ino))
+        } else {
+            fs::metadata(list).ok().map(|m| (m.dev(), m.ino()))
+        };
+        if meta == Some((out.dev(), out.ino())) {
+            return Err(refuse(list));
         }
     }
-    Ok(())
+    let members: Vec<&Path> = members.into_iter().collect();
+    let found = crate::cores::per_core(&members, |_, part| {
+        part.iter()
+            .find(|member| fs::metadata(member).is_ok_and(|m| is_output(&m)))
+            .copied()
+    });
+    match found.into_iter().flatten().next() {
+        Some(member) => Err(refuse(member)),
+        None => Ok(()),
+    }
 }
 
 fn write_file(path: &Path, text: &dyn Render) -> Result<(), Error> {
@@ -346,12 +362,14 @@ fn write_file(path: &Path, text: &dyn Render) -> Result<(), Error> {
                     .is_ok_and(|r| r.dev() == meta.dev() && r.ino() == meta.ino());
             if replaceable {
                 match replace(&resolved, Some((&file, &meta)), text) {
-                    Ok(Replaced::Done) => return Ok(()),
+                    // The file is whole again: a copy left by an interrupted in-place write
+                    // has nothing left to keep.
+                    Ok(Replaced::Done) => return remove_backup(&resolved, &meta),
                     Ok(Replaced::KeepsLess) => {}
                     Err(e) => return Err(e.into_error(path)),
                 }
             }
-            write_in_place(file, text).map_err(fail)
+            write_in_place(file, &resolved, &meta, text)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => match replace(&resolved, None, text) {
             Ok(_) => Ok(()),
@@ -566,15 +584,146 @@ fn xattr_names(file: &File) -> io::Result<Vec<Vec<u8>>> {
         .collect())
 }
 
-/// Rewrites `file` in place: the text is rendered first, so that every error comes before the
-/// first byte, then the file is truncated, written and flushed to disk, with signals held off.
-fn write_in_place(mut file: File, text: &dyn Render) -> io::Result<()> {
+/// Rewrites `file` (the regular file `target`, with metadata `meta`) in place, which keeps its
+/// hard links, its inode and everything on it. The text is rendered first, so that every error
+/// comes before the first byte. The old content is first copied, durably, to
+/// [`backup_path`] beside the file; the file is then truncated, written and flushed to disk,
+/// with signals held off, and only then is the copy removed. A crash at any moment leaves the
+/// file whole (old or new) or the copy holding the whole old content.
+///
+/// A copy already there is what an interrupted run left: the content from before that run,
+/// while the file itself may be a part. It is kept as this write's copy (never replaced by
+/// the part) and removed once this write is on disk. Where no copy can be made (a folder the
+/// user may not write, a file the user may write but not read) the file is rewritten as
+/// before, with no copy.
+fn write_in_place(
+    mut file: File,
+    target: &Path,
+    meta: &Metadata,
+    text: &dyn Render,
+) -> Result<(), Error> {
+    let fail = write_error(target);
     let mut rendered = Vec::new();
-    text.render(&mut rendered)?;
-    let _critical = pending();
+    text.render(&mut rendered).map_err(&fail)?;
+    let backup = backup_path(target);
+    let made = match existing_backup(&backup, meta)? {
+        true => false,
+        false => make_backup(target, &backup, meta).map_err(write_error(&backup))?,
+    };
+    let mut critical = pending();
+    let written = rewrite(&mut file, &rendered);
+    if made {
+        critical.retain(|p| *p != Pending::File(backup.clone()));
+    }
+    drop(critical);
+    if let Err(e) = written {
+        // A full disk, most likely: put the old content back; where even that fails, the
+        // copy stays beside the file.
+        if let Ok(mut old) = File::open(&backup) {
+            let mut content = Vec::new();
+            if old.read_to_end(&mut content).is_ok() && rewrite(&mut file, &content).is_ok() {
+                let _ = remove_backup(target, meta);
+            }
+        }
+        return Err(fail(e));
+    }
+    remove_backup(target, meta)
+}
+
+/// Truncates `file` and writes `content` into it, durably.
+fn rewrite(file: &mut File, content: &[u8]) -> io::Result<()> {
     file.set_len(0)?;
-    file.write_all(&rendered)?;
+    file.seek(io::SeekFrom::Start(0))?;
+    file.write_all(content)?;
     file.sync_all()
+}
+
+/// The copy of `target`'s old content while it is rewritten in place:
+/// `.NAME.asn-from-list.bak` beside it, NAME cut short where the whole would be longer than a
+/// file name may be (255 bytes).
+pub fn backup_path(target: &Path) -> PathBuf {
+    const SUFFIX: &str = ".asn-from-list.bak";
+    let name = target.file_name().unwrap_or(target.as_os_str()).as_bytes();
+    let room = 255 - 1 - SUFFIX.len();
+    let mut backup = b".".to_vec();
+    backup.extend_from_slice(&name[..name.len().min(room)]);
+    backup.extend_from_slice(SUFFIX.as_bytes());
+    target.with_file_name(OsStr::from_bytes(&backup))
+}
+
+/// Whether a copy an interrupted in-place write left is at `backup`. Only a regular file with
+/// no other link, owned by this user or by the file's owner, is taken as one: anything else
+/// (a link or a file another user planted in a shared folder) is in the way.
+fn existing_backup(backup: &Path, meta: &Metadata) -> Result<bool, Error> {
+    match fs::symlink_metadata(backup) {
+        Ok(found) => {
+            let caller = rustix::process::geteuid().as_raw();
+            let ours = found.is_file()
+                && found.nlink() == 1
+                && (found.uid() == caller || found.uid() == meta.uid());
+            if ours {
+                Ok(true)
+            } else {
+                Err(Error::BackupInTheWay(backup.to_path_buf()))
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(write_error(backup)(e)),
+    }
+}
+
+/// Copies `target` to `backup` (an unnamed file until it is whole and on disk, so the name
+/// only ever shows a whole copy), with the old file's owner, group and permissions, and
+/// flushes the folder, so that the copy is there before the file is touched. Returns whether
+/// a copy was made; `false` where the folder or the file does not allow one.
+fn make_backup(target: &Path, backup: &Path, meta: &Metadata) -> io::Result<bool> {
+    let mut old = match File::open(target) {
+        Ok(old) => old,
+        Err(e) if is_refusal(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let dir = folder_of(target);
+    let temp = match Temp::create(dir) {
+        Ok(temp) => temp,
+        Err(e) if is_refusal(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    // Private until its owner and mode are the old file's.
+    temp.file().set_permissions(fs::Permissions::from_mode(0o600))?;
+    io::copy(&mut old, &mut temp.file())?;
+    if keep_metadata(temp.file(), &old, meta).is_err() {
+        temp.file().set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    temp.file().sync_all()?;
+    temp.persist(backup)?;
+    pending().push(Pending::File(backup.to_path_buf()));
+    sync_folder(dir)?;
+    Ok(true)
+}
+
+/// Removes the copy of `target`'s old content, if one is there and is this tool's, now that
+/// `target` is whole and on disk.
+fn remove_backup(target: &Path, meta: &Metadata) -> Result<(), Error> {
+    let backup = backup_path(target);
+    match existing_backup(&backup, meta) {
+        Ok(true) => {
+            fs::remove_file(&backup).map_err(write_error(&backup))?;
+            // A removal lost to a power cut brings back a copy the next run removes.
+            sync_folder(folder_of(target)).map_err(write_error(target))
+        }
+        // Nothing of ours to remove; what is in the way matters only to an in-place write.
+        Ok(false) | Err(Error::BackupInTheWay(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Flushes a folder's entries to disk; some file systems cannot, and make them as durable as
+/// they can without.
+fn sync_folder(dir: &Path) -> io::Result<()> {
+    match File::open(dir).and_then(|folder| folder.sync_all()) {
+        Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(()),
+        other => other,
+    }
 }
 
 /// The new file, before it takes the target's name.
