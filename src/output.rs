@@ -10,7 +10,7 @@ use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rustix::fs::{Gid, Uid, XattrFlags};
@@ -402,44 +402,88 @@ fn refuse_fits(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Follows `path` through any symbolic links to the file they name, which need not exist, as
-/// the kernel would, including its `fs.protected_symlinks` rule: a link in a sticky
-/// world-writable folder is followed only when the caller or the folder's owner owns it.
-/// A link whose target cannot be followed in user space (`/proc/self/fd/1` reads as
-/// `pipe:[123]`) ends the walk; the caller then finds the path and the walk's end differ.
+/// Follows `path` through every symbolic link on the way, at any of its components, to the
+/// file it names, which need not exist, as the kernel would, including its
+/// `fs.protected_symlinks` rule (which this rule applies whether the machine has it on or not):
+/// a link in a sticky world-writable folder is followed only when the caller or the folder's
+/// owner owns it. A link whose target cannot be followed in user space (`/proc/self/fd/1`
+/// reads as `pipe:[123]`) ends the walk; the caller then finds the path and the walk's end
+/// differ.
 fn follow_links(path: &Path) -> Result<PathBuf, Error> {
-    let mut current = path.to_path_buf();
-    // Linux gives up after 40 links; so do we.
-    for _ in 0..40 {
-        let meta = match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => meta,
-            _ => return Ok(current),
-        };
-        let parent = folder_of(&current).to_path_buf();
-        if let Ok(dir) = fs::metadata(&parent) {
-            let sticky_and_open = dir.mode() & 0o1002 == 0o1002;
-            let caller = rustix::process::geteuid().as_raw();
-            if sticky_and_open && meta.uid() != caller && meta.uid() != dir.uid() {
-                return Err(Error::ProtectedSymlink {
-                    link: current,
-                    owner: meta.uid(),
-                });
+    let fail = write_error(path);
+    // The components still to walk, the next one last.
+    let mut todo: Vec<PathBuf> = Vec::new();
+    push_components(&mut todo, path);
+    // What is walked so far, with no link left in it.
+    let mut walked = PathBuf::new();
+    let mut links = 0;
+    while let Some(part) = todo.pop() {
+        match part.components().next() {
+            Some(Component::RootDir) => walked = PathBuf::from("/"),
+            Some(Component::CurDir) | None => {}
+            Some(Component::ParentDir) => match walked.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    walked.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => walked.push(".."),
+            },
+            Some(Component::Normal(_) | Component::Prefix(_)) => {
+                let next = walked.join(&part);
+                let meta = match fs::symlink_metadata(&next) {
+                    Ok(meta) if meta.file_type().is_symlink() => meta,
+                    _ => {
+                        walked = next;
+                        continue;
+                    }
+                };
+                // Linux gives up after 40 links; so do we.
+                links += 1;
+                if links > 40 {
+                    return Err(fail(io::Error::from_raw_os_error(
+                        Errno::LOOP.raw_os_error(),
+                    )));
+                }
+                refuse_protected(&next, &meta)?;
+                let target = fs::read_link(&next).map_err(&fail)?;
+                if target.is_absolute() {
+                    walked = PathBuf::new();
+                }
+                push_components(&mut todo, &target);
             }
         }
-        let link = fs::read_link(&current).map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        current = if link.is_relative() {
-            parent.join(link)
-        } else {
-            link
-        };
     }
-    Err(Error::Write {
-        path: path.to_path_buf(),
-        source: io::Error::from_raw_os_error(Errno::LOOP.raw_os_error()),
-    })
+    if walked.as_os_str().is_empty() {
+        walked.push(".");
+    }
+    Ok(walked)
+}
+
+/// Puts the components of `path` on `todo`, the first one last.
+fn push_components(todo: &mut Vec<PathBuf>, path: &Path) {
+    todo.extend(
+        path.components()
+            .rev()
+            .map(|c| PathBuf::from(c.as_os_str())),
+    );
+}
+
+/// Refuses the link `link` (with metadata `meta`) when the kernel's `protected_symlinks` rule
+/// would: it is in a sticky world-writable folder, and neither the caller nor the folder's
+/// owner owns it.
+fn refuse_protected(link: &Path, meta: &Metadata) -> Result<(), Error> {
+    let Ok(dir) = fs::metadata(folder_of(link)) else {
+        return Ok(());
+    };
+    let sticky_and_open = dir.mode() & 0o1002 == 0o1002;
+    let caller = rustix::process::geteuid().as_raw();
+    if sticky_and_open && meta.uid() != caller && meta.uid() != dir.uid() {
+        return Err(Error::ProtectedSymlink {
+            link: link.to_path_buf(),
+            owner: meta.uid(),
+        });
+    }
+    Ok(())
 }
 
 /// How a replacement ended, when it did not fail.

@@ -694,6 +694,90 @@ mod symlinks {
     }
 }
 
+mod protected_symlinks {
+    use super::*;
+    use std::os::unix::fs::{lchown, symlink};
+
+    /// A sticky, world-writable folder (as `/tmp` is) in the test's folder, and a victim's
+    /// folder elsewhere.
+    fn sticky(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
+        let shared = env.join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        let victim = env.join("victim");
+        fs::create_dir(&victim).unwrap();
+        (shared, victim)
+    }
+
+    #[test]
+    fn a_folder_link_planted_by_another_user_is_refused_at_any_component() {
+        if !needs_root("links owned by another user") {
+            return;
+        }
+        let env = Env::new();
+        let (shared, victim) = sticky(&env);
+        let link = shared.join("planted_dir_link");
+        symlink(&victim, &link).unwrap();
+        lchown(&link, Some(12345), Some(12345)).unwrap();
+        // Reached directly, through another link, and with more folders after it.
+        symlink("shared", env.join("via")).unwrap();
+        fs::create_dir(victim.join("deeper")).unwrap();
+        for (output, named) in [
+            (
+                "shared/planted_dir_link/out.json",
+                "shared/planted_dir_link",
+            ),
+            ("via/planted_dir_link/out.json", "shared/planted_dir_link"),
+            (
+                "shared/planted_dir_link/deeper/out.json",
+                "shared/planted_dir_link",
+            ),
+        ] {
+            let absolute = env.join(output);
+            for out in [output, absolute.to_str().unwrap()] {
+                let run = env
+                    .cmd()
+                    .args(["-o", out, "--product-name", "p", "a_cal.fits"])
+                    .assert()
+                    .code(1);
+                let err = stderr_of(&run);
+                assert_eq!(err.lines().count(), 1, "{err}");
+                assert!(
+                    err.contains(&format!(
+                        "{named}' is a symbolic link in a sticky world-writable folder, owned \
+                         by user 12345"
+                    )),
+                    "{err}"
+                );
+            }
+        }
+        assert_eq!(entries(&victim), ["deeper"]);
+        assert_eq!(entries(&victim.join("deeper")), Vec::<String>::new());
+
+        // The caller's own link is followed, as the kernel follows it.
+        lchown(&link, Some(0), Some(0)).unwrap();
+        env.run("-o shared/planted_dir_link/out.json --product-name p a_cal.fits")
+            .success();
+        assert_eq!(entries(&victim), ["deeper", "out.json"]);
+    }
+
+    #[test]
+    fn a_link_in_a_folder_that_is_not_sticky_and_open_is_followed() {
+        if !needs_root("links owned by another user") {
+            return;
+        }
+        let env = Env::new();
+        let (shared, victim) = sticky(&env);
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1775)).unwrap();
+        let link = shared.join("dir_link");
+        symlink(&victim, &link).unwrap();
+        lchown(&link, Some(12345), Some(12345)).unwrap();
+        env.run("-o shared/dir_link/out.json --product-name p a_cal.fits")
+            .success();
+        assert_eq!(entries(&victim), ["out.json"]);
+    }
+}
+
 mod guards {
     use super::*;
     use std::os::unix::fs::symlink;
