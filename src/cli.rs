@@ -87,6 +87,10 @@ fn examples_help() -> String {
     text.trim_end().to_string()
 }
 
+/// The modes other than building an association; a flag only building uses is refused beside
+/// any of them.
+const NOT_BUILDING: [&str; 4] = ["auto", "check", "list_rules", "generate"];
+
 /// Build a JWST association file from a list of exposures.
 ///
 /// A drop-in replacement for the `asn_from_list` command of the jwst package: the same flags
@@ -100,7 +104,8 @@ fn examples_help() -> String {
     after_help = examples_help(),
     args_override_self = true,
     infer_long_args = true,
-    max_term_width = 100
+    max_term_width = 100,
+    group = clap::ArgGroup::new("mode").args(["auto", "check", "list_rules", "generate"]).multiple(false)
 )]
 pub struct Cli {
     /// Write the association to PATH ('-' for standard output)
@@ -117,6 +122,7 @@ pub struct Cli {
     /// or one of the inputs, is never overwritten. On standard output the association is
     /// followed by a newline.
     #[arg(
+        conflicts_with_all = ["check", "list_rules", "generate"],
         short = 'o',
         long,
         value_name = "PATH",
@@ -154,7 +160,7 @@ pub struct Cli {
     ///
     /// Stage 3 rules need it. Stage 2 rules name each product after its exposure, and the bare
     /// Association rule writes no products: both ignore it, with a warning.
-    #[arg(long, value_name = "NAME")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "NAME")]
     product_name: Option<OsString>,
 
     /// The rule to build the association with [default: DMS_Level3_Base]
@@ -163,6 +169,7 @@ pub struct Cli {
     /// DMSLevel2bBase and the Asn_Lv2* rules Stage 2 (one product per exposure), and
     /// Association a bare list of member names. --list-rules lists every rule.
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         short,
         long,
         value_name = "RULE",
@@ -179,6 +186,7 @@ pub struct Cli {
     /// valid only with a background member. The file does not record it (asn_id stays "a3001",
     /// as in the reference); set that with --meta asn_id=ID.
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         short = 'i',
         long = "id",
         value_name = "ACID",
@@ -193,6 +201,7 @@ pub struct Cli {
     /// style). jwst deprecates it: the pipeline reads JSON associations. With --check, json
     /// writes the report as JSON, for CI jobs.
     #[arg(
+        conflicts_with_all = ["auto", "list_rules", "generate"],
         short = 'f',
         long,
         value_name = "FMT",
@@ -203,47 +212,47 @@ pub struct Cli {
     /// Not supported: rule files are Python, which this tool does not run
     ///
     /// Use one of the built-in rules instead (--list-rules).
-    #[arg(long, value_name = "FILE")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE")]
     ruledefs: Vec<PathBuf>,
 
     /// Add FILE as a background member (repeatable)
     ///
     /// Stage 2 and Stage 3. In Stage 2 every product gets it.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     background: Vec<OsString>,
 
     /// Add FILE as an imprint member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     imprint: Vec<OsString>,
 
     /// Add FILE as a psf member (Stage 3, repeatable)
     ///
     /// Coronagraphy (Asn_Lv3NRCCoron, Asn_Lv3MIRCoron) and AMI (Asn_Lv3AMI) need one.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     psf: Vec<OsString>,
 
     /// Add FILE as a sourcecat member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     sourcecat: Vec<OsString>,
 
     /// Add FILE as a segmap member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     segmap: Vec<OsString>,
 
     /// Add FILE as a direct_image member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     direct_image: Vec<OsString>,
 
     /// Add FILE as a selfcal member (Stage 2, repeatable)
     ///
     /// calwebb_spec2's bad-pixel self-calibration reads them.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     selfcal: Vec<OsString>,
 
     /// Add FILE as a target_acquisition member (Stage 2, repeatable)
     ///
     /// calwebb_spec2 reads them for MIRI LRS.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     target_acquisition: Vec<OsString>,
 
     /// How member paths are written: as-given, relative, absolute or basename
@@ -253,6 +262,7 @@ pub struct Cli {
     /// association's folder (-o img3/l3.json img2/a_cal.fits gives ../img2/a_cal.fits);
     /// absolute and basename write what they say.
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         long,
         value_name = "HOW",
         default_value = "as-given",
@@ -267,25 +277,26 @@ pub struct Cli {
     /// Blank lines and lines starting with '#' are skipped. A line may give the member's type
     /// after a tab, as in 'ref_cal.fits<TAB>psf'. Names given as arguments come first, then each
     /// list's names in order.
-    #[arg(long, value_name = "LIST", help_heading = "Input")]
+    #[arg(conflicts_with_all = ["check", "list_rules", "generate"], long, value_name = "LIST", help_heading = "Input")]
     files_from: Vec<PathBuf>,
 
     /// Names in the lists are separated by NUL bytes, not lines
     ///
     /// As `find -print0` writes them: each name is taken as it is, with no comments, types or
     /// line ends. Without it, a NUL byte in a list is an error.
-    #[arg(long, help_heading = "Input")]
+    #[arg(conflicts_with_all = ["check", "list_rules", "generate"], long, help_heading = "Input")]
     null: bool,
 
     /// Take every name literally, never as a pattern
     ///
     /// Without it, an argument that names no existing file and holds '*', '?' or '[' is
     /// expanded, sorted, as the shell would; a pattern that matches nothing is an error.
-    #[arg(long, help_heading = "Input")]
+    #[arg(conflicts_with_all = ["auto", "check", "list_rules", "generate"], long, help_heading = "Input")]
     no_glob: bool,
 
     /// Set a meta keyword to a string (repeatable)
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         long,
         value_name = "KEY=VALUE",
         long_help = meta_help(),
@@ -322,6 +333,7 @@ pub struct Cli {
 
     /// The exposures: file names or patterns, as science members (with --check: associations)
     #[arg(
+        conflicts_with_all = ["list_rules", "generate"],
         value_name = "FILES",
         required_unless_present_any = ["files_from", "list_rules", "generate"]
     )]

@@ -214,6 +214,76 @@ mod reference_command_line {
     }
 }
 
+mod modes {
+    use super::*;
+
+    #[test]
+    fn modes_are_exclusive_and_a_flag_a_mode_cannot_use_names_both() {
+        let env = Env::new();
+        for (line, first, second) in [
+            ("--auto -o d --psf f.fits x.fits", "--auto", "--psf <FILE>"),
+            (
+                "-r Asn_Lv3AMI --auto -o d x.fits",
+                "--rule <RULE>",
+                "--auto",
+            ),
+            (
+                "--meta asn_type=zzz --auto -o d x.fits",
+                "--meta <KEY=VALUE>",
+                "--auto",
+            ),
+            ("--auto -f yaml -o d x.fits", "--auto", "--format <FMT>"),
+            ("--auto --no-glob -o d x.fits", "--auto", "--no-glob"),
+            ("--list-rules --auto", "--list-rules", "--auto"),
+            ("--list-rules x.fits", "--list-rules", "[FILES]..."),
+            (
+                "--generate man -o x.json",
+                "--generate <WHAT>",
+                "--output-file <PATH>",
+            ),
+            (
+                "--check --product-name p a.json",
+                "--check",
+                "--product-name <NAME>",
+            ),
+            (
+                "--check -o x.json a.json",
+                "--check",
+                "--output-file <PATH>",
+            ),
+            (
+                "--check --files-from l.txt a.json",
+                "--check",
+                "--files-from <LIST>",
+            ),
+            ("--check --auto a.json", "--check", "--auto"),
+            (
+                "--generate man --list-rules",
+                "--generate <WHAT>",
+                "--list-rules",
+            ),
+        ] {
+            let run = env.run(line).code(2);
+            let err = stderr_of(&run);
+            let named = format!("error: the argument '{first}' cannot be used with '{second}'");
+            assert!(err.starts_with(&named), "{line}: {err}");
+        }
+        assert!(env.entries().is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn each_mode_takes_the_flags_it_uses() {
+        let env = Env::new();
+        env.run("--list-rules").success();
+        env.run("--generate man").success();
+        env.write("l.txt", "a_cal.fits\n");
+        env.run("-o out.json --product-name p -r Asn_Lv3Image --meta asn_type=image3 -f json --files-from l.txt --no-glob b_cal.fits")
+            .success();
+        env.run("--check --strict --no-files -f json out.json")
+            .success();
+    }
+}
+
 mod typed_members {
     use super::*;
 
