@@ -193,7 +193,7 @@ pub struct Cli {
         default_value = asn_from_list::builder::DEFAULT_CANDIDATE_ID,
         hide_default_value = true
     )]
-    id: String,
+    id: OsString,
 
     /// The output format: json (the default) or yaml; with --check, text or json
     ///
@@ -519,7 +519,9 @@ impl Cli {
             )
             .collect();
         let mut options = Options::new(rule)
-            .candidate_id(self.id)
+            // Only checked, never written: a name that is not UTF-8 is checked as the
+            // reference checks it, by its first character.
+            .candidate_id(self.id.to_string_lossy())
             .other_stage_types(OtherStageTypes::Warn);
         options.product_name = self.product_name;
         options.meta = meta;
@@ -567,6 +569,9 @@ fn usage_error(message: String) -> anyhow::Error {
 pub fn warning_hint(warning: &Warning) -> Option<&'static str> {
     match warning {
         Warning::ProductNameIgnored { .. } => Some("drop --product-name"),
+        Warning::ScienceAndTyped { .. } => Some(
+            "leave it out of the science names: give a narrower pattern, or the names themselves",
+        ),
         _ => None,
     }
 }
@@ -648,11 +653,15 @@ fn for_both_names(shell: clap_complete::Shell, script: &str) -> String {
     use clap_complete::Shell;
     match shell {
         // `complete -F _asn__from__list ... asn-from-list`: the same function for both.
+        // `--meta`'s values are `KEY=`, to be followed by the value: no space after them.
         Shell::Bash => script
             .lines()
             .map(|line| {
                 if line.trim_start().starts_with("complete ") && line.ends_with(NAME) {
                     format!("{line} {DROP_IN}\n")
+                } else if line.contains(&format!("compgen -W \"{}=", MetaKey::AsnType)) {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    format!("{indent}compopt -o nospace 2>/dev/null\n{line}\n")
                 } else {
                     format!("{line}\n")
                 }
@@ -749,6 +758,9 @@ fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {
     };
     match key.parse::<MetaKey>() {
         Ok(MetaKey::AsnRule) => Err("asn_rule is the rule's name: choose it with --rule".into()),
+        Ok(_) if value.is_empty() => Err(format!(
+            "the value is empty; give one, as in {key}=VALUE, or leave --meta {key} out"
+        )),
         Ok(key) => Ok((key, value.to_string())),
         Err(e) => Err(e.to_string()),
     }
@@ -819,6 +831,7 @@ mod tests {
             .contains("did you mean 'asn_type'"));
         assert!(parse_meta("asn_rule=x").unwrap_err().contains("--rule"));
         assert_eq!(parse_meta("program=a=b").unwrap().1, "a=b");
+        assert!(parse_meta("program=").unwrap_err().contains("empty"));
     }
 
     #[test]

@@ -255,6 +255,21 @@ pub enum Warning {
         stage: Stage,
     },
 
+    /// A file given both as a science member and as a member of another type (a pattern for
+    /// the science names that matches a background too): it is written as both.
+    #[error("'{name}' is both a science member and a {exptype} member{}; it is written as both, so it is also a science exposure (in Stage 2, a product of its own)", match .count {
+        1 => String::new(),
+        n => format!(" ({} more such files)", n - 1),
+    })]
+    ScienceAndTyped {
+        /// The first such file.
+        name: String,
+        /// Its other type.
+        exptype: String,
+        /// How many such files.
+        count: usize,
+    },
+
     /// Member names with a directory part.
     #[error("{}; the pipeline looks for members beside the association file", match .count {
         1 => format!("member name '{first}' has a directory part"),

@@ -153,8 +153,32 @@ impl Loaded {
                 return Err(Error::EmptyList { path: path.clone() });
             }
         }
+        warnings.extend(science_and_typed(&members));
         Ok(Names { members, warnings })
     }
+}
+
+/// The warning, if any, about files given both as science members and as members of another
+/// type (`*_rate.fits --background bg_rate.fits`, where the pattern matches the background).
+fn science_and_typed(members: &[Member<'_>]) -> Option<Warning> {
+    let typed: std::collections::HashMap<&std::ffi::OsStr, ExpType<'_>> = members
+        .iter()
+        .filter(|m| m.exptype != ExpType::Science)
+        .map(|m| (m.expname, m.exptype))
+        .collect();
+    if typed.is_empty() {
+        return None;
+    }
+    let mut both = members
+        .iter()
+        .filter(|m| m.exptype == ExpType::Science)
+        .filter_map(|m| typed.get(m.expname).map(|t| (m.expname, t)));
+    let (name, exptype) = both.next()?;
+    Some(Warning::ScienceAndTyped {
+        name: name.to_string_lossy().into_owned(),
+        exptype: exptype.to_string(),
+        count: 1 + both.count(),
+    })
 }
 
 /// Reads a whole list, stopping with an error as soon as a line grows longer than any path (a
