@@ -5,7 +5,8 @@
 //! The text itself comes from a [`Render`] (the JSON or YAML writer); this module never
 //! looks inside it.
 
-use std::ffi::OsStr;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -324,7 +325,21 @@ pub fn refuse_inputs<'a>(
             return Err(refuse(list));
         }
     }
-    let members: Vec<&Path> = members.into_iter().collect();
+    // A file with one name is reached only by that name or through a link: only members
+    // named so, or that are links, need a lookup, and one listing of each member folder tells
+    // the links apart. A file with more names is looked for among all the members.
+    let name = match follow_links(path) {
+        Ok(resolved) if out.nlink() == 1 => resolved.file_name().map(OsStr::to_os_string),
+        _ => None,
+    };
+    let mut links = Links::default();
+    let members: Vec<&Path> = members
+        .into_iter()
+        .filter(|member| match &name {
+            Some(name) => member.file_name() == Some(name) || links.may_be_link(member),
+            None => true,
+        })
+        .collect();
     let found = crate::cores::per_core(&members, |_, part| {
         part.iter()
             .find(|member| fs::metadata(member).is_ok_and(|m| is_output(&m)))
@@ -334,6 +349,62 @@ pub fn refuse_inputs<'a>(
         Some(member) => Err(refuse(member)),
         None => Ok(()),
     }
+}
+
+/// The symbolic links of the folders members are in, each folder listed once: one listing
+/// costs far less than a lookup of each of a million members.
+#[derive(Default)]
+struct Links {
+    /// Each folder's links; `None` for a folder that could not be listed.
+    folders: Vec<Option<HashSet<OsString>>>,
+    /// Where each folder is in `folders`.
+    index: HashMap<PathBuf, usize>,
+    /// The last folder asked about: members come folder by folder.
+    last: Option<(PathBuf, usize)>,
+}
+
+impl Links {
+    /// Whether `member` is, or may be, a symbolic link: it is one in its folder's listing, its
+    /// name is not a plain one (`..`), or its folder exists but cannot be listed.
+    fn may_be_link(&mut self, member: &Path) -> bool {
+        let Some(name) = member.file_name() else {
+            return true;
+        };
+        let dir = folder_of(member);
+        let i = match &self.last {
+            Some((last, i)) if last == dir => *i,
+            _ => {
+                let folders = &mut self.folders;
+                let i = *self.index.entry(dir.to_path_buf()).or_insert_with(|| {
+                    folders.push(links_in(dir));
+                    folders.len() - 1
+                });
+                self.last = Some((dir.to_path_buf(), i));
+                i
+            }
+        };
+        self.folders[i]
+            .as_ref()
+            .is_none_or(|links| links.contains(name))
+    }
+}
+
+/// The names of the links in `dir` (and of entries whose type the listing does not give);
+/// `None` when `dir` exists but cannot be listed. A folder that does not exist has none.
+fn links_in(dir: &Path) -> Option<HashSet<OsString>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(Default::default()),
+        Err(_) => return None,
+    };
+    let mut links = HashSet::new();
+    for entry in entries {
+        let entry = entry.ok()?;
+        if entry.file_type().map_or(true, |t| t.is_symlink()) {
+            links.insert(entry.file_name());
+        }
+    }
+    Some(links)
 }
 
 fn write_file(path: &Path, text: &dyn Render) -> Result<(), Error> {
@@ -1035,6 +1106,23 @@ mod tests {
         drop(held);
         drop(temp);
         assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn the_copy_of_a_file_written_in_place_is_hidden_beside_it_and_fits_a_file_name() {
+        assert_eq!(
+            backup_path(Path::new("out.json")),
+            Path::new(".out.json.asn-from-list.bak")
+        );
+        assert_eq!(
+            backup_path(Path::new("/a/b/x.json")),
+            Path::new("/a/b/.x.json.asn-from-list.bak")
+        );
+        let long = "n".repeat(255);
+        let backup = backup_path(Path::new(&long));
+        let name = backup.file_name().unwrap().as_bytes();
+        assert_eq!(name.len(), 255);
+        assert!(name.starts_with(b".nnn") && name.ends_with(b"nnn.asn-from-list.bak"));
     }
 
     #[test]

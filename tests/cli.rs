@@ -437,7 +437,7 @@ mod drop_in_loose_ends {
     }
 
     #[test]
-    fn each_member_is_looked_up_at_most_once_and_not_at_all_beside_the_association() {
+    fn members_are_looked_up_at_most_once_each_and_not_at_all_beside_the_association() {
         if !StdCommand::new("strace")
             .arg("-V")
             .output()
@@ -467,6 +467,10 @@ mod drop_in_loose_ends {
             beside < 100,
             "{beside} lookups for an association beside its members"
         );
+        // Over an existing file, the guard against overwriting an input lists the folder
+        // instead of looking up each member.
+        let again = run(&here);
+        assert!(again < 100, "{again} lookups to replace an association");
         let elsewhere = run(&there);
         assert!(elsewhere < n + 100, "{elsewhere} lookups for {n} members");
     }

@@ -348,6 +348,8 @@ mod metadata {
         assert!(fs::read_to_string(&out)
             .unwrap()
             .contains("\"name\": \"p\""));
+        // The copy of the old content, made and removed by the caller.
+        assert_eq!(entries(&dir), ["out.json"]);
     }
 
     #[test]
@@ -827,6 +829,8 @@ mod guards {
         fs::hard_link(env.join("cat.ecsv"), env.join("out.json")).unwrap();
         fs::create_dir(env.join("sub")).unwrap();
         symlink("..", env.join("sub/up")).unwrap();
+        env.write("single.json", "an association");
+        symlink("single.json", env.join("alias.json")).unwrap();
         for (line, input) in [
             // A list, by a link, a hard link and another spelling.
             (
@@ -845,6 +849,13 @@ mod guards {
                 "cat.ecsv",
             ),
             ("-o out.json c*.ecsv", "cat.ecsv"),
+            // A member that is a link to an output with no other name, in its folder or
+            // reached through a folder link.
+            ("-o single.json alias.json", "alias.json"),
+            (
+                "-o single.json a_cal.fits sub/up/alias.json",
+                "sub/up/alias.json",
+            ),
         ] {
             env.run(&format!("--product-name p {line}"))
                 .code(1)
@@ -871,6 +882,7 @@ mod guards {
         assert!(String::from_utf8_lossy(&run.stderr).contains("is also an input ('-')"));
         assert_eq!(env.read("names.txt"), b"a_cal.fits\n");
         assert_eq!(env.read("cat.ecsv"), b"# a source catalog, no FITS");
+        assert_eq!(env.read("single.json"), b"an association");
         // Another file of the same name is no input.
         env.write("sub/names.txt", "other");
         env.run("-o sub/names.txt --product-name p --files-from names.txt")
