@@ -315,9 +315,13 @@ pub fn refuse_inputs<'a>(
     let is_output = |meta: &Metadata| meta.dev() == out.dev() && meta.ino() == out.ino();
     for list in lists {
         let meta = if list.as_os_str() == "-" {
-            rustix::fs::fstat(rustix::stdio::stdin())
+            use std::os::fd::AsFd;
+            io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .and_then(|fd| File::from(fd).metadata())
                 .ok()
-                .map(|st| (st.st_dev, st.st_ino))
+                .map(|m| (m.dev(), m.ino()))
         } else {
             fs::metadata(list).ok().map(|m| (m.dev(), m.ino()))
         };
@@ -804,10 +808,12 @@ fn make_backup(target: &Path, backup: &Path, meta: &Metadata) -> io::Result<bool
         Err(e) => return Err(e),
     };
     // Private until its owner and mode are the old file's.
-    temp.file().set_permissions(fs::Permissions::from_mode(0o600))?;
+    temp.file()
+        .set_permissions(fs::Permissions::from_mode(0o600))?;
     io::copy(&mut old, &mut temp.file())?;
     if keep_metadata(temp.file(), &old, meta).is_err() {
-        temp.file().set_permissions(fs::Permissions::from_mode(0o600))?;
+        temp.file()
+            .set_permissions(fs::Permissions::from_mode(0o600))?;
     }
     temp.file().sync_all()?;
     temp.persist(backup)?;

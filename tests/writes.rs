@@ -572,7 +572,14 @@ mod hard_links {
             if env.join(BACKUP).exists() {
                 expected.insert(0, BACKUP);
             }
-            assert_eq!(env.entries(), expected, "kill {kill}");
+            // The portable path has named temporaries only, which SIGKILL cannot remove.
+            let portable = cfg!(feature = "portable-sys");
+            let left: Vec<String> = env
+                .entries()
+                .into_iter()
+                .filter(|e| !(portable && e.starts_with(".asn-from-list.") && e.ends_with(".tmp")))
+                .collect();
+            assert_eq!(left, expected, "kill {kill}");
 
             if left_a_copy == 1 && env.join(BACKUP).exists() {
                 // The next run, left alone, makes the file whole and removes the copy.
