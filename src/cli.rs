@@ -87,6 +87,10 @@ fn examples_help() -> String {
     text.trim_end().to_string()
 }
 
+/// The modes other than building an association; a flag only building uses is refused beside
+/// any of them.
+const NOT_BUILDING: [&str; 4] = ["auto", "check", "list_rules", "generate"];
+
 /// Build a JWST association file from a list of exposures.
 ///
 /// A drop-in replacement for the `asn_from_list` command of the jwst package: the same flags
@@ -100,17 +104,25 @@ fn examples_help() -> String {
     after_help = examples_help(),
     args_override_self = true,
     infer_long_args = true,
-    max_term_width = 100
+    max_term_width = 100,
+    group = clap::ArgGroup::new("mode").args(["auto", "check", "list_rules", "generate"]).multiple(false)
 )]
 pub struct Cli {
     /// Write the association to PATH ('-' for standard output)
     ///
     /// A regular file is replaced atomically and durably: it holds the old association or the
     /// whole new one, never a part, even after a power cut, and keeps its owner, mode, ACLs and
-    /// extended attributes. Devices, FIFOs and /dev/stdout are written through. A file of FITS
-    /// data, or one of the inputs, is never overwritten. On standard output the association is
+    /// extended attributes. A file that replacing would change (one with other hard links, a
+    /// bind mount, another user's file in a sticky folder) is rewritten in place instead: its
+    /// old content is first copied, durably, to .NAME.asn-from-list.bak beside it, and the copy
+    /// is removed once the new content is on disk, so after a crash the file is whole or the
+    /// copy holds the whole old association (a later run keeps that copy until it has written
+    /// the file). In a folder you may not write no copy can be made, and a crash mid-write can
+    /// leave a part. Devices, FIFOs and /dev/stdout are written through. A file of FITS data,
+    /// or one of the inputs, is never overwritten. On standard output the association is
     /// followed by a newline.
     #[arg(
+        conflicts_with_all = ["check", "list_rules", "generate"],
         short = 'o',
         long,
         value_name = "PATH",
@@ -148,7 +160,7 @@ pub struct Cli {
     ///
     /// Stage 3 rules need it. Stage 2 rules name each product after its exposure, and the bare
     /// Association rule writes no products: both ignore it, with a warning.
-    #[arg(long, value_name = "NAME")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "NAME")]
     product_name: Option<OsString>,
 
     /// The rule to build the association with [default: DMS_Level3_Base]
@@ -157,6 +169,7 @@ pub struct Cli {
     /// DMSLevel2bBase and the Asn_Lv2* rules Stage 2 (one product per exposure), and
     /// Association a bare list of member names. --list-rules lists every rule.
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         short,
         long,
         value_name = "RULE",
@@ -173,13 +186,14 @@ pub struct Cli {
     /// valid only with a background member. The file does not record it (asn_id stays "a3001",
     /// as in the reference); set that with --meta asn_id=ID.
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         short = 'i',
         long = "id",
         value_name = "ACID",
         default_value = asn_from_list::builder::DEFAULT_CANDIDATE_ID,
         hide_default_value = true
     )]
-    id: String,
+    id: OsString,
 
     /// The output format: json (the default) or yaml; with --check, text or json
     ///
@@ -187,6 +201,7 @@ pub struct Cli {
     /// style). jwst deprecates it: the pipeline reads JSON associations. With --check, json
     /// writes the report as JSON, for CI jobs.
     #[arg(
+        conflicts_with_all = ["auto", "list_rules", "generate"],
         short = 'f',
         long,
         value_name = "FMT",
@@ -197,47 +212,47 @@ pub struct Cli {
     /// Not supported: rule files are Python, which this tool does not run
     ///
     /// Use one of the built-in rules instead (--list-rules).
-    #[arg(long, value_name = "FILE")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE")]
     ruledefs: Vec<PathBuf>,
 
     /// Add FILE as a background member (repeatable)
     ///
     /// Stage 2 and Stage 3. In Stage 2 every product gets it.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     background: Vec<OsString>,
 
     /// Add FILE as an imprint member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     imprint: Vec<OsString>,
 
     /// Add FILE as a psf member (Stage 3, repeatable)
     ///
     /// Coronagraphy (Asn_Lv3NRCCoron, Asn_Lv3MIRCoron) and AMI (Asn_Lv3AMI) need one.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     psf: Vec<OsString>,
 
     /// Add FILE as a sourcecat member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     sourcecat: Vec<OsString>,
 
     /// Add FILE as a segmap member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     segmap: Vec<OsString>,
 
     /// Add FILE as a direct_image member (Stage 2, repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     direct_image: Vec<OsString>,
 
     /// Add FILE as a selfcal member (Stage 2, repeatable)
     ///
     /// calwebb_spec2's bad-pixel self-calibration reads them.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     selfcal: Vec<OsString>,
 
     /// Add FILE as a target_acquisition member (Stage 2, repeatable)
     ///
     /// calwebb_spec2 reads them for MIRI LRS.
-    #[arg(long, value_name = "FILE", help_heading = "Typed members")]
+    #[arg(conflicts_with_all = NOT_BUILDING, long, value_name = "FILE", help_heading = "Typed members")]
     target_acquisition: Vec<OsString>,
 
     /// How member paths are written: as-given, relative, absolute or basename
@@ -247,6 +262,7 @@ pub struct Cli {
     /// association's folder (-o img3/l3.json img2/a_cal.fits gives ../img2/a_cal.fits);
     /// absolute and basename write what they say.
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         long,
         value_name = "HOW",
         default_value = "as-given",
@@ -261,25 +277,26 @@ pub struct Cli {
     /// Blank lines and lines starting with '#' are skipped. A line may give the member's type
     /// after a tab, as in 'ref_cal.fits<TAB>psf'. Names given as arguments come first, then each
     /// list's names in order.
-    #[arg(long, value_name = "LIST", help_heading = "Input")]
+    #[arg(conflicts_with_all = ["check", "list_rules", "generate"], long, value_name = "LIST", help_heading = "Input")]
     files_from: Vec<PathBuf>,
 
     /// Names in the lists are separated by NUL bytes, not lines
     ///
     /// As `find -print0` writes them: each name is taken as it is, with no comments, types or
     /// line ends. Without it, a NUL byte in a list is an error.
-    #[arg(long, help_heading = "Input")]
+    #[arg(conflicts_with_all = ["check", "list_rules", "generate"], long, help_heading = "Input")]
     null: bool,
 
     /// Take every name literally, never as a pattern
     ///
     /// Without it, an argument that names no existing file and holds '*', '?' or '[' is
     /// expanded, sorted, as the shell would; a pattern that matches nothing is an error.
-    #[arg(long, help_heading = "Input")]
+    #[arg(conflicts_with_all = ["auto", "check", "list_rules", "generate"], long, help_heading = "Input")]
     no_glob: bool,
 
     /// Set a meta keyword to a string (repeatable)
     #[arg(
+        conflicts_with_all = NOT_BUILDING,
         long,
         value_name = "KEY=VALUE",
         long_help = meta_help(),
@@ -326,6 +343,7 @@ pub struct Cli {
 
     /// The exposures: file names or patterns, as science members (with --check: associations)
     #[arg(
+        conflicts_with_all = ["list_rules", "generate"],
         value_name = "FILES",
         required_unless_present_any = ["files_from", "list_rules", "generate", "install_dropin"]
     )]
@@ -516,7 +534,9 @@ impl Cli {
             )
             .collect();
         let mut options = Options::new(rule)
-            .candidate_id(self.id)
+            // Only checked, never written: a name that is not UTF-8 is checked as the
+            // reference checks it, by its first character.
+            .candidate_id(self.id.to_string_lossy())
             .other_stage_types(OtherStageTypes::Warn);
         options.product_name = self.product_name;
         options.meta = meta;
@@ -564,6 +584,9 @@ fn usage_error(message: String) -> anyhow::Error {
 pub fn warning_hint(warning: &Warning) -> Option<&'static str> {
     match warning {
         Warning::ProductNameIgnored { .. } => Some("drop --product-name"),
+        Warning::ScienceAndTyped { .. } => Some(
+            "leave it out of the science names: give a narrower pattern, or the names themselves",
+        ),
         _ => None,
     }
 }
@@ -590,6 +613,7 @@ pub fn hint(err: &Error) -> Option<String> {
             "was it meant as an input? -o takes the association's path, as in -o asn.json".into()
         }
         Error::OutputIsInput { .. } => "give -o another path".into(),
+        Error::BackupInTheWay(_) => "move it away".into(),
         _ => return None,
     })
 }
@@ -644,11 +668,15 @@ fn for_both_names(shell: clap_complete::Shell, script: &str) -> String {
     use clap_complete::Shell;
     match shell {
         // `complete -F _asn__from__list ... asn-from-list`: the same function for both.
+        // `--meta`'s values are `KEY=`, to be followed by the value: no space after them.
         Shell::Bash => script
             .lines()
             .map(|line| {
                 if line.trim_start().starts_with("complete ") && line.ends_with(NAME) {
                     format!("{line} {DROP_IN}\n")
+                } else if line.contains(&format!("compgen -W \"{}=", MetaKey::AsnType)) {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    format!("{indent}compopt -o nospace 2>/dev/null\n{line}\n")
                 } else {
                     format!("{line}\n")
                 }
@@ -745,6 +773,9 @@ fn parse_meta(arg: &str) -> Result<(MetaKey, String), String> {
     };
     match key.parse::<MetaKey>() {
         Ok(MetaKey::AsnRule) => Err("asn_rule is the rule's name: choose it with --rule".into()),
+        Ok(_) if value.is_empty() => Err(format!(
+            "the value is empty; give one, as in {key}=VALUE, or leave --meta {key} out"
+        )),
         Ok(key) => Ok((key, value.to_string())),
         Err(e) => Err(e.to_string()),
     }
@@ -815,6 +846,7 @@ mod tests {
             .contains("did you mean 'asn_type'"));
         assert!(parse_meta("asn_rule=x").unwrap_err().contains("--rule"));
         assert_eq!(parse_meta("program=a=b").unwrap().1, "a=b");
+        assert!(parse_meta("program=").unwrap_err().contains("empty"));
     }
 
     #[test]

@@ -212,6 +212,11 @@ pub enum Error {
         input: PathBuf,
     },
 
+    /// The name a file written in place keeps its old content under is taken by something
+    /// this tool did not make there.
+    #[error("'{}' is in the way: writing in place keeps the old content under that name, and what is there is not such a copy", .0.display())]
+    BackupInTheWay(PathBuf),
+
     /// A symbolic link that the kernel's `fs.protected_symlinks` rule would not follow.
     #[error("'{link}' is a symbolic link in a sticky world-writable folder, owned by user {owner}, who owns neither this process nor the folder; it is not followed, as the kernel's protected_symlinks rule would not", link = .link.display())]
     ProtectedSymlink {
@@ -248,6 +253,21 @@ pub enum Warning {
     ProductNameIgnored {
         /// The rule's stage.
         stage: Stage,
+    },
+
+    /// A file given both as a science member and as a member of another type (a pattern for
+    /// the science names that matches a background too): it is written as both.
+    #[error("'{name}' is both a science member and a {exptype} member{}; it is written as both, so it is also a science exposure (in Stage 2, a product of its own)", match .count {
+        1 => String::new(),
+        n => format!(" ({} more such files)", n - 1),
+    })]
+    ScienceAndTyped {
+        /// The first such file.
+        name: String,
+        /// Its other type.
+        exptype: String,
+        /// How many such files.
+        count: usize,
     },
 
     /// Member names with a directory part.

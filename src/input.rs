@@ -120,18 +120,20 @@ impl Loaded {
     /// A list with no names, and a line with an empty name or type around its tab.
     pub fn members(&self) -> Result<Names<'_>, Error> {
         let mut warnings = self.warnings.clone();
-        // Sizing the vector once from the line count costs one fast pass over the text; growing
-        // it would briefly hold two copies of a million members.
-        let end = match self.separator {
-            Separator::Lines => b'\n',
-            Separator::Nul => 0,
-        };
-        let lines: usize = self
+        // Sizing the vector once from the count of names costs one fast pass over the text;
+        // growing it would briefly hold two copies of a million members. Names, not line ends:
+        // a list of blank lines must not reserve a member for each.
+        let names: usize = self
             .lists
             .iter()
-            .map(|(_, text)| text.bytes().filter(|&b| b == end).count() + 1)
+            .map(|(_, text)| match self.separator {
+                Separator::Lines => numbered_lines(text)
+                    .filter(|(_, line)| is_name(line))
+                    .count(),
+                Separator::Nul => text.bytes().filter(|&b| b == 0).count() + 1,
+            })
             .sum();
-        let mut members = Vec::with_capacity(self.args.len() + lines);
+        let mut members = Vec::with_capacity(self.args.len() + names);
         members.extend(
             self.args
                 .iter()
@@ -151,8 +153,32 @@ impl Loaded {
                 return Err(Error::EmptyList { path: path.clone() });
             }
         }
+        warnings.extend(science_and_typed(&members));
         Ok(Names { members, warnings })
     }
+}
+
+/// The warning, if any, about files given both as science members and as members of another
+/// type (`*_rate.fits --background bg_rate.fits`, where the pattern matches the background).
+fn science_and_typed(members: &[Member<'_>]) -> Option<Warning> {
+    let typed: std::collections::HashMap<&std::ffi::OsStr, ExpType<'_>> = members
+        .iter()
+        .filter(|m| m.exptype != ExpType::Science)
+        .map(|m| (m.expname, m.exptype))
+        .collect();
+    if typed.is_empty() {
+        return None;
+    }
+    let mut both = members
+        .iter()
+        .filter(|m| m.exptype == ExpType::Science)
+        .filter_map(|m| typed.get(m.expname).map(|t| (m.expname, t)));
+    let (name, exptype) = both.next()?;
+    Some(Warning::ScienceAndTyped {
+        name: name.to_string_lossy().into_owned(),
+        exptype: exptype.to_string(),
+        count: 1 + both.count(),
+    })
 }
 
 /// Reads a whole list, stopping with an error as soon as a line grows longer than any path (a
@@ -185,7 +211,11 @@ fn read_list(mut reader: impl Read, path: &Path, separator: Separator) -> Result
         let chunk = &bytes[from..];
         match separator {
             Separator::Lines => {
-                if let Some(at) = chunk.iter().position(|&b| b == 0) {
+                if let Some(at) = chunk
+                    .contains(&0)
+                    .then(|| chunk.iter().position(|&b| b == 0))
+                    .flatten()
+                {
                     return Err(Error::ListHasNul {
                         path: path.to_path_buf(),
                         line: line_of(&bytes, from + at),
@@ -286,18 +316,67 @@ fn expand(pattern: &str, warnings: &mut Vec<Warning>) -> Result<Vec<OsString>, E
     Ok(names)
 }
 
-/// The lines of `text` with their 1-based numbers; LF, CRLF and CR all end a line.
-fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    // Most lists have no CR at all: splitting on LF alone is a fast byte search.
-    let lines: Box<dyn Iterator<Item = &str>> = if text.contains('\r') {
-        Box::new(
-            text.split('\n')
-                .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r')),
-        )
-    } else {
-        Box::new(text.split('\n'))
-    };
-    lines.enumerate().map(|(i, line)| (i + 1, line))
+/// The lines of `text` that are not empty, with their 1-based numbers; LF, CRLF and CR all
+/// end a line. Empty lines are passed over in a tight loop: a list may hold millions of them,
+/// and each costs a byte, not a member.
+fn numbered_lines(text: &str) -> NumberedLines<'_> {
+    NumberedLines {
+        text,
+        at: 0,
+        number: 1,
+    }
+}
+
+/// The iterator of [`numbered_lines`].
+struct NumberedLines<'a> {
+    text: &'a str,
+    /// Where the next line starts.
+    at: usize,
+    /// That line's number.
+    number: usize,
+}
+
+impl<'a> Iterator for NumberedLines<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        let bytes = self.text.as_bytes();
+        loop {
+            // A block at a time first: a comparison of slices is one memcmp.
+            const BLANK: [u8; 64] = [b'\n'; 64];
+            while bytes[self.at.min(bytes.len())..].starts_with(&BLANK) {
+                self.at += BLANK.len();
+                self.number += BLANK.len();
+            }
+            while bytes.get(self.at) == Some(&b'\n') {
+                self.at += 1;
+                self.number += 1;
+            }
+            if self.at >= bytes.len() {
+                return None;
+            }
+            let rest = &bytes[self.at..];
+            let len = rest
+                .iter()
+                .position(|&b| b == b'\n' || b == b'\r')
+                .unwrap_or(rest.len());
+            let (start, number) = (self.at, self.number);
+            self.at += len;
+            if self.at < bytes.len() {
+                let crlf = bytes[self.at] == b'\r' && bytes.get(self.at + 1) == Some(&b'\n');
+                self.at += if crlf { 2 } else { 1 };
+                self.number += 1;
+            }
+            if len > 0 {
+                return Some((number, &self.text[start..start + len]));
+            }
+        }
+    }
+}
+
+/// Whether a line of a list gives a name: it is neither blank nor a comment.
+fn is_name(line: &str) -> bool {
+    !line.starts_with('#') && !line.trim().is_empty()
 }
 
 fn parse_lines<'a>(
@@ -307,7 +386,7 @@ fn parse_lines<'a>(
     warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
     for (number, line) in numbered_lines(text) {
-        if line.trim().is_empty() || line.starts_with('#') {
+        if !is_name(line) {
             continue;
         }
         if line.len() > PATH_MAX {

@@ -317,7 +317,7 @@ fn build_and_write(config: Config) -> anyhow::Result<()> {
     let Names { members, warnings } = loaded.members()?;
     warnings.iter().for_each(warn);
     let inputs = members.iter().map(|m| Path::new(m.expname));
-    output::refuse_inputs(&output, inputs.chain(lists.iter().map(|p| p.as_path())))?;
+    output::refuse_inputs(&output, inputs, &lists)?;
     let asn_dir = match &output {
         Output::File(path) => output::folder_of(path),
         Output::Stdout => Path::new("."),

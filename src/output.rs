@@ -5,12 +5,13 @@
 //! The text itself comes from a [`Render`] (the JSON or YAML writer); this module never
 //! looks inside it.
 
-use std::ffi::OsStr;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rustix::fs::{Gid, Uid, XattrFlags};
@@ -274,50 +275,140 @@ pub fn folder_of(path: &Path) -> &Path {
     }
 }
 
-/// Refuses an output path that names one of the inputs: an exposure, or a list of names.
+/// Refuses an output path that is one of the inputs: an exposure, or a list of names.
 ///
-/// Names are compared as written (after `pathlib`'s normalisation) and, when the output exists,
-/// by the file they lead to, so a link or another spelling of an input is caught too. Only
-/// inputs with the output's file name (or its link target's) are looked at, so a list of a
-/// million names costs one comparison each.
+/// Files are compared, not names: when the output exists, each input is looked up (through
+/// any links) and compared by device and inode, so a link, a hard link or another spelling of
+/// an input is caught, and a list read from standard input (`-`) is compared by the file
+/// standard input is. The lookups run on every core. When the output does not exist, nothing
+/// can be destroyed, and only an input named exactly as the output is refused.
 ///
 /// # Errors
 ///
 /// [`Error::OutputIsInput`] naming the input.
 pub fn refuse_inputs<'a>(
     output: &Output,
-    inputs: impl IntoIterator<Item = &'a Path>,
+    members: impl IntoIterator<Item = &'a Path>,
+    lists: &'a [PathBuf],
 ) -> Result<(), Error> {
     let Output::File(path) = output else {
         return Ok(());
     };
-    let existing = fs::metadata(path).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+    let refuse = |input: &Path| Error::OutputIsInput {
+        output: path.clone(),
+        input: input.to_path_buf(),
+    };
+    let out = match fs::metadata(path) {
+        Ok(meta) if meta.is_file() => meta,
         // Devices and FIFOs are written through: naming one twice destroys nothing.
-        return Ok(());
+        Ok(_) => return Ok(()),
+        Err(_) => {
+            let mut inputs = members
+                .into_iter()
+                .chain(lists.iter().map(PathBuf::as_path));
+            return match inputs.find(|input| input.components().eq(path.components())) {
+                Some(input) => Err(refuse(input)),
+                None => Ok(()),
+            };
+        }
+    };
+    let is_output = |meta: &Metadata| meta.dev() == out.dev() && meta.ino() == out.ino();
+    for list in lists {
+        let meta = if list.as_os_str() == "-" {
+            use std::os::fd::AsFd;
+            io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .and_then(|fd| File::from(fd).metadata())
+                .ok()
+                .map(|m| (m.dev(), m.ino()))
+        } else {
+            fs::metadata(list).ok().map(|m| (m.dev(), m.ino()))
+        };
+        if meta == Some((out.dev(), out.ino())) {
+            return Err(refuse(list));
+        }
     }
-    let resolved = follow_links(path).unwrap_or_else(|_| path.clone());
-    let names: Vec<&OsStr> = [path.file_name(), resolved.file_name()]
+    // A file with one name is reached only by that name or through a link: only members
+    // named so, or that are links, need a lookup, and one listing of each member folder tells
+    // the links apart. A file with more names is looked for among all the members.
+    let name = match follow_links(path) {
+        Ok(resolved) if out.nlink() == 1 => resolved.file_name().map(OsStr::to_os_string),
+        _ => None,
+    };
+    let mut links = Links::default();
+    let members: Vec<&Path> = members
         .into_iter()
-        .flatten()
+        .filter(|member| match &name {
+            Some(name) => member.file_name() == Some(name) || links.may_be_link(member),
+            None => true,
+        })
         .collect();
-    for input in inputs {
-        let bytes = input.as_os_str().as_bytes();
-        if !names.iter().any(|name| bytes.ends_with(name.as_bytes())) {
-            continue;
-        }
-        let same_name = input.components().eq(path.components());
-        let same_file = existing.as_ref().is_some_and(|out| {
-            fs::metadata(input).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
-        });
-        if same_name || same_file {
-            return Err(Error::OutputIsInput {
-                output: path.clone(),
-                input: input.to_path_buf(),
-            });
+    let found = crate::cores::per_core(&members, |_, part| {
+        part.iter()
+            .find(|member| fs::metadata(member).is_ok_and(|m| is_output(&m)))
+            .copied()
+    });
+    match found.into_iter().flatten().next() {
+        Some(member) => Err(refuse(member)),
+        None => Ok(()),
+    }
+}
+
+/// The symbolic links of the folders members are in, each folder listed once: one listing
+/// costs far less than a lookup of each of a million members.
+#[derive(Default)]
+struct Links {
+    /// Each folder's links; `None` for a folder that could not be listed.
+    folders: Vec<Option<HashSet<OsString>>>,
+    /// Where each folder is in `folders`.
+    index: HashMap<PathBuf, usize>,
+    /// The last folder asked about: members come folder by folder.
+    last: Option<(PathBuf, usize)>,
+}
+
+impl Links {
+    /// Whether `member` is, or may be, a symbolic link: it is one in its folder's listing, its
+    /// name is not a plain one (`..`), or its folder exists but cannot be listed.
+    fn may_be_link(&mut self, member: &Path) -> bool {
+        let Some(name) = member.file_name() else {
+            return true;
+        };
+        let dir = folder_of(member);
+        let i = match &self.last {
+            Some((last, i)) if last == dir => *i,
+            _ => {
+                let folders = &mut self.folders;
+                let i = *self.index.entry(dir.to_path_buf()).or_insert_with(|| {
+                    folders.push(links_in(dir));
+                    folders.len() - 1
+                });
+                self.last = Some((dir.to_path_buf(), i));
+                i
+            }
+        };
+        self.folders[i]
+            .as_ref()
+            .is_none_or(|links| links.contains(name))
+    }
+}
+
+/// The names of the links in `dir` (and of entries whose type the listing does not give);
+/// `None` when `dir` exists but cannot be listed. A folder that does not exist has none.
+fn links_in(dir: &Path) -> Option<HashSet<OsString>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(Default::default()),
+        Err(_) => return None,
+    };
+    let mut links = HashSet::new();
+    for entry in entries {
+        let entry = entry.ok()?;
+        if entry.file_type().map_or(true, |t| t.is_symlink()) {
+            links.insert(entry.file_name());
         }
     }
-    Ok(())
+    Some(links)
 }
 
 fn write_file(path: &Path, text: &dyn Render) -> Result<(), Error> {
@@ -346,12 +437,14 @@ fn write_file(path: &Path, text: &dyn Render) -> Result<(), Error> {
                     .is_ok_and(|r| r.dev() == meta.dev() && r.ino() == meta.ino());
             if replaceable {
                 match replace(&resolved, Some((&file, &meta)), text) {
-                    Ok(Replaced::Done) => return Ok(()),
+                    // The file is whole again: a copy left by an interrupted in-place write
+                    // has nothing left to keep.
+                    Ok(Replaced::Done) => return remove_backup(&resolved, &meta),
                     Ok(Replaced::KeepsLess) => {}
                     Err(e) => return Err(e.into_error(path)),
                 }
             }
-            write_in_place(file, text).map_err(fail)
+            write_in_place(file, &resolved, &meta, text)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => match replace(&resolved, None, text) {
             Ok(_) => Ok(()),
@@ -384,44 +477,88 @@ fn refuse_fits(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Follows `path` through any symbolic links to the file they name, which need not exist, as
-/// the kernel would, including its `fs.protected_symlinks` rule: a link in a sticky
-/// world-writable folder is followed only when the caller or the folder's owner owns it.
-/// A link whose target cannot be followed in user space (`/proc/self/fd/1` reads as
-/// `pipe:[123]`) ends the walk; the caller then finds the path and the walk's end differ.
+/// Follows `path` through every symbolic link on the way, at any of its components, to the
+/// file it names, which need not exist, as the kernel would, including its
+/// `fs.protected_symlinks` rule (which this rule applies whether the machine has it on or not):
+/// a link in a sticky world-writable folder is followed only when the caller or the folder's
+/// owner owns it. A link whose target cannot be followed in user space (`/proc/self/fd/1`
+/// reads as `pipe:[123]`) ends the walk; the caller then finds the path and the walk's end
+/// differ.
 fn follow_links(path: &Path) -> Result<PathBuf, Error> {
-    let mut current = path.to_path_buf();
-    // Linux gives up after 40 links; so do we.
-    for _ in 0..40 {
-        let meta = match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => meta,
-            _ => return Ok(current),
-        };
-        let parent = folder_of(&current).to_path_buf();
-        if let Ok(dir) = fs::metadata(&parent) {
-            let sticky_and_open = dir.mode() & 0o1002 == 0o1002;
-            let caller = rustix::process::geteuid().as_raw();
-            if sticky_and_open && meta.uid() != caller && meta.uid() != dir.uid() {
-                return Err(Error::ProtectedSymlink {
-                    link: current,
-                    owner: meta.uid(),
-                });
+    let fail = write_error(path);
+    // The components still to walk, the next one last.
+    let mut todo: Vec<PathBuf> = Vec::new();
+    push_components(&mut todo, path);
+    // What is walked so far, with no link left in it.
+    let mut walked = PathBuf::new();
+    let mut links = 0;
+    while let Some(part) = todo.pop() {
+        match part.components().next() {
+            Some(Component::RootDir) => walked = PathBuf::from("/"),
+            Some(Component::CurDir) | None => {}
+            Some(Component::ParentDir) => match walked.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    walked.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => walked.push(".."),
+            },
+            Some(Component::Normal(_) | Component::Prefix(_)) => {
+                let next = walked.join(&part);
+                let meta = match fs::symlink_metadata(&next) {
+                    Ok(meta) if meta.file_type().is_symlink() => meta,
+                    _ => {
+                        walked = next;
+                        continue;
+                    }
+                };
+                // Linux gives up after 40 links; so do we.
+                links += 1;
+                if links > 40 {
+                    return Err(fail(io::Error::from_raw_os_error(
+                        Errno::LOOP.raw_os_error(),
+                    )));
+                }
+                refuse_protected(&next, &meta)?;
+                let target = fs::read_link(&next).map_err(&fail)?;
+                if target.is_absolute() {
+                    walked = PathBuf::new();
+                }
+                push_components(&mut todo, &target);
             }
         }
-        let link = fs::read_link(&current).map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        current = if link.is_relative() {
-            parent.join(link)
-        } else {
-            link
-        };
     }
-    Err(Error::Write {
-        path: path.to_path_buf(),
-        source: io::Error::from_raw_os_error(Errno::LOOP.raw_os_error()),
-    })
+    if walked.as_os_str().is_empty() {
+        walked.push(".");
+    }
+    Ok(walked)
+}
+
+/// Puts the components of `path` on `todo`, the first one last.
+fn push_components(todo: &mut Vec<PathBuf>, path: &Path) {
+    todo.extend(
+        path.components()
+            .rev()
+            .map(|c| PathBuf::from(c.as_os_str())),
+    );
+}
+
+/// Refuses the link `link` (with metadata `meta`) when the kernel's `protected_symlinks` rule
+/// would: it is in a sticky world-writable folder, and neither the caller nor the folder's
+/// owner owns it.
+fn refuse_protected(link: &Path, meta: &Metadata) -> Result<(), Error> {
+    let Ok(dir) = fs::metadata(folder_of(link)) else {
+        return Ok(());
+    };
+    let sticky_and_open = dir.mode() & 0o1002 == 0o1002;
+    let caller = rustix::process::geteuid().as_raw();
+    if sticky_and_open && meta.uid() != caller && meta.uid() != dir.uid() {
+        return Err(Error::ProtectedSymlink {
+            link: link.to_path_buf(),
+            owner: meta.uid(),
+        });
+    }
+    Ok(())
 }
 
 /// How a replacement ended, when it did not fail.
@@ -566,15 +703,148 @@ fn xattr_names(file: &File) -> io::Result<Vec<Vec<u8>>> {
         .collect())
 }
 
-/// Rewrites `file` in place: the text is rendered first, so that every error comes before the
-/// first byte, then the file is truncated, written and flushed to disk, with signals held off.
-fn write_in_place(mut file: File, text: &dyn Render) -> io::Result<()> {
+/// Rewrites `file` (the regular file `target`, with metadata `meta`) in place, which keeps its
+/// hard links, its inode and everything on it. The text is rendered first, so that every error
+/// comes before the first byte. The old content is first copied, durably, to
+/// [`backup_path`] beside the file; the file is then truncated, written and flushed to disk,
+/// with signals held off, and only then is the copy removed. A crash at any moment leaves the
+/// file whole (old or new) or the copy holding the whole old content.
+///
+/// A copy already there is what an interrupted run left: the content from before that run,
+/// while the file itself may be a part. It is kept as this write's copy (never replaced by
+/// the part) and removed once this write is on disk. Where no copy can be made (a folder the
+/// user may not write, a file the user may write but not read) the file is rewritten as
+/// before, with no copy.
+fn write_in_place(
+    mut file: File,
+    target: &Path,
+    meta: &Metadata,
+    text: &dyn Render,
+) -> Result<(), Error> {
+    let fail = write_error(target);
     let mut rendered = Vec::new();
-    text.render(&mut rendered)?;
-    let _critical = pending();
+    text.render(&mut rendered).map_err(&fail)?;
+    let backup = backup_path(target);
+    let made = match existing_backup(&backup, meta)? {
+        true => false,
+        false => make_backup(target, &backup, meta).map_err(write_error(&backup))?,
+    };
+    let mut critical = pending();
+    let written = rewrite(&mut file, &rendered);
+    if made {
+        critical.retain(|p| *p != Pending::File(backup.clone()));
+    }
+    drop(critical);
+    if let Err(e) = written {
+        // A full disk, most likely: put the old content back; where even that fails, the
+        // copy stays beside the file.
+        if let Ok(mut old) = File::open(&backup) {
+            let mut content = Vec::new();
+            if old.read_to_end(&mut content).is_ok() && rewrite(&mut file, &content).is_ok() {
+                let _ = remove_backup(target, meta);
+            }
+        }
+        return Err(fail(e));
+    }
+    remove_backup(target, meta)
+}
+
+/// Truncates `file` and writes `content` into it, durably.
+fn rewrite(file: &mut File, content: &[u8]) -> io::Result<()> {
     file.set_len(0)?;
-    file.write_all(&rendered)?;
-    sys::sync_all(&file)
+    file.seek(io::SeekFrom::Start(0))?;
+    file.write_all(content)?;
+    sys::sync_all(file)
+}
+
+/// The copy of `target`'s old content while it is rewritten in place:
+/// `.NAME.asn-from-list.bak` beside it, NAME cut short where the whole would be longer than a
+/// file name may be (255 bytes).
+pub fn backup_path(target: &Path) -> PathBuf {
+    const SUFFIX: &str = ".asn-from-list.bak";
+    let name = target.file_name().unwrap_or(target.as_os_str()).as_bytes();
+    let room = 255 - 1 - SUFFIX.len();
+    let mut backup = b".".to_vec();
+    backup.extend_from_slice(&name[..name.len().min(room)]);
+    backup.extend_from_slice(SUFFIX.as_bytes());
+    target.with_file_name(OsStr::from_bytes(&backup))
+}
+
+/// Whether a copy an interrupted in-place write left is at `backup`. Only a regular file with
+/// no other link, owned by this user or by the file's owner, is taken as one: anything else
+/// (a link or a file another user planted in a shared folder) is in the way.
+fn existing_backup(backup: &Path, meta: &Metadata) -> Result<bool, Error> {
+    match fs::symlink_metadata(backup) {
+        Ok(found) => {
+            let caller = rustix::process::geteuid().as_raw();
+            let ours = found.is_file()
+                && found.nlink() == 1
+                && (found.uid() == caller || found.uid() == meta.uid());
+            if ours {
+                Ok(true)
+            } else {
+                Err(Error::BackupInTheWay(backup.to_path_buf()))
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(write_error(backup)(e)),
+    }
+}
+
+/// Copies `target` to `backup` (an unnamed file until it is whole and on disk, so the name
+/// only ever shows a whole copy), with the old file's owner, group and permissions, and
+/// flushes the folder, so that the copy is there before the file is touched. Returns whether
+/// a copy was made; `false` where the folder or the file does not allow one.
+fn make_backup(target: &Path, backup: &Path, meta: &Metadata) -> io::Result<bool> {
+    let mut old = match File::open(target) {
+        Ok(old) => old,
+        Err(e) if is_refusal(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let dir = folder_of(target);
+    let temp = match Temp::create(dir) {
+        Ok(temp) => temp,
+        Err(e) if is_refusal(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    // Private until its owner and mode are the old file's.
+    temp.file()
+        .set_permissions(fs::Permissions::from_mode(0o600))?;
+    io::copy(&mut old, &mut temp.file())?;
+    if keep_metadata(temp.file(), &old, meta).is_err() {
+        temp.file()
+            .set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    sys::sync_all(temp.file())?;
+    temp.persist(backup)?;
+    pending().push(Pending::File(backup.to_path_buf()));
+    sync_folder(dir)?;
+    Ok(true)
+}
+
+/// Removes the copy of `target`'s old content, if one is there and is this tool's, now that
+/// `target` is whole and on disk.
+fn remove_backup(target: &Path, meta: &Metadata) -> Result<(), Error> {
+    let backup = backup_path(target);
+    match existing_backup(&backup, meta) {
+        Ok(true) => {
+            fs::remove_file(&backup).map_err(write_error(&backup))?;
+            // A removal lost to a power cut brings back a copy the next run removes.
+            sync_folder(folder_of(target)).map_err(write_error(target))
+        }
+        // Nothing of ours to remove; what is in the way matters only to an in-place write.
+        Ok(false) | Err(Error::BackupInTheWay(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Flushes a folder's entries to disk; some file systems cannot, and make them as durable as
+/// they can without.
+fn sync_folder(dir: &Path) -> io::Result<()> {
+    match File::open(dir).and_then(|folder| sys::sync_all(&folder)) {
+        Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(()),
+        other => other,
+    }
 }
 
 /// The new file, before it takes the target's name.
@@ -842,6 +1112,23 @@ mod tests {
         drop(held);
         drop(temp);
         assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn the_copy_of_a_file_written_in_place_is_hidden_beside_it_and_fits_a_file_name() {
+        assert_eq!(
+            backup_path(Path::new("out.json")),
+            Path::new(".out.json.asn-from-list.bak")
+        );
+        assert_eq!(
+            backup_path(Path::new("/a/b/x.json")),
+            Path::new("/a/b/.x.json.asn-from-list.bak")
+        );
+        let long = "n".repeat(255);
+        let backup = backup_path(Path::new(&long));
+        let name = backup.file_name().unwrap().as_bytes();
+        assert_eq!(name.len(), 255);
+        assert!(name.starts_with(b".nnn") && name.ends_with(b"nnn.asn-from-list.bak"));
     }
 
     #[test]

@@ -76,37 +76,77 @@ fn relative(to: &Path, from: &Path) -> PathBuf {
 
 /// The warning, if any, about where the pipeline will look for `members` of an association
 /// written in `asn_dir` (relative to the current folder): members that exist from here but
-/// not from there, or else members whose names have a folder part.
+/// not from there, or else members whose names have a folder part and are not there.
 ///
-/// Files are looked for only when the association goes to another folder, so an association
-/// written beside its members costs no file-system call.
+/// Folders are compared by identity (device and inode), so `-o /abs/path/to/here/asn.json` is
+/// written beside its members too. Beside them, only names with a folder part are looked up,
+/// once each. From another folder, a member is looked up once, and a second time only where
+/// the first cannot settle it (a bare name found here, a name with a folder part not found
+/// from there).
 pub fn member_path_warning(members: &[Member<'_>], asn_dir: &Path) -> Option<Warning> {
-    let here = asn_dir.as_os_str().is_empty() || asn_dir == Path::new(".");
-    if !here {
-        let mut lost = members.iter().filter(|m| {
-            let name = Path::new(m.expname);
-            !asn_dir.join(name).exists() && name.exists()
-        });
-        if let Some(first) = lost.next() {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            let fix = MemberPaths::Relative.rewrite(first.expname, asn_dir, &cwd);
-            return Some(Warning::MemberNotFromAssociation {
-                count: 1 + lost.count(),
-                first: first.expname.to_string_lossy().into_owned(),
-                tried: asn_dir.join(first.expname).display().to_string(),
-                relative: fix.to_string_lossy().into_owned(),
-            });
+    let here = is_current_folder(asn_dir);
+    let mut lost: Option<(&Member<'_>, usize)> = None;
+    let mut with_dir: Option<(&Member<'_>, usize)> = None;
+    for m in members {
+        let name = Path::new(m.expname);
+        let has_dir = m.expname.as_bytes().contains(&b'/');
+        if here && !has_dir {
+            continue;
+        }
+        if here || name.is_absolute() {
+            if !name.exists() {
+                tally(&mut with_dir, m);
+            }
+            continue;
+        }
+        // A bare name that is not here cannot be lost: one lookup settles it.
+        if !has_dir && !name.exists() {
+            continue;
+        }
+        if asn_dir.join(name).exists() {
+            continue;
+        }
+        if !has_dir || name.exists() {
+            tally(&mut lost, m);
+        } else {
+            tally(&mut with_dir, m);
         }
     }
-    // A name with a folder part that is not there from the association's folder either.
-    let mut with_dir = members.iter().filter(|m| {
-        m.expname.as_bytes().contains(&b'/') && !asn_dir.join(Path::new(m.expname)).exists()
-    });
-    let first = with_dir.next()?;
+    if let Some((first, count)) = lost {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let fix = MemberPaths::Relative.rewrite(first.expname, asn_dir, &cwd);
+        return Some(Warning::MemberNotFromAssociation {
+            count,
+            first: first.expname.to_string_lossy().into_owned(),
+            tried: asn_dir.join(first.expname).display().to_string(),
+            relative: fix.to_string_lossy().into_owned(),
+        });
+    }
+    let (first, count) = with_dir?;
     Some(Warning::PathsInNames {
-        count: 1 + with_dir.count(),
+        count,
         first: first.expname.to_string_lossy().into_owned(),
     })
+}
+
+/// Counts `m` in `found`, which keeps the first.
+fn tally<'m, 'a>(found: &mut Option<(&'m Member<'a>, usize)>, m: &'m Member<'a>) {
+    match found {
+        Some((_, n)) => *n += 1,
+        None => *found = Some((m, 1)),
+    }
+}
+
+/// Whether `dir` is the current folder: by its name (`.`, or none), or else by identity.
+fn is_current_folder(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if dir.as_os_str().is_empty() || dir == Path::new(".") {
+        return true;
+    }
+    match (std::fs::metadata(dir), std::fs::metadata(".")) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -214,6 +214,268 @@ mod reference_command_line {
     }
 }
 
+mod modes {
+    use super::*;
+
+    #[test]
+    fn modes_are_exclusive_and_a_flag_a_mode_cannot_use_names_both() {
+        let env = Env::new();
+        for (line, first, second) in [
+            ("--auto -o d --psf f.fits x.fits", "--auto", "--psf <FILE>"),
+            (
+                "-r Asn_Lv3AMI --auto -o d x.fits",
+                "--rule <RULE>",
+                "--auto",
+            ),
+            (
+                "--meta asn_type=zzz --auto -o d x.fits",
+                "--meta <KEY=VALUE>",
+                "--auto",
+            ),
+            ("--auto -f yaml -o d x.fits", "--auto", "--format <FMT>"),
+            ("--auto --no-glob -o d x.fits", "--auto", "--no-glob"),
+            ("--list-rules --auto", "--list-rules", "--auto"),
+            ("--list-rules x.fits", "--list-rules", "[FILES]..."),
+            (
+                "--generate man -o x.json",
+                "--generate <WHAT>",
+                "--output-file <PATH>",
+            ),
+            (
+                "--check --product-name p a.json",
+                "--check",
+                "--product-name <NAME>",
+            ),
+            (
+                "--check -o x.json a.json",
+                "--check",
+                "--output-file <PATH>",
+            ),
+            (
+                "--check --files-from l.txt a.json",
+                "--check",
+                "--files-from <LIST>",
+            ),
+            ("--check --auto a.json", "--check", "--auto"),
+            (
+                "--generate man --list-rules",
+                "--generate <WHAT>",
+                "--list-rules",
+            ),
+        ] {
+            let run = env.run(line).code(2);
+            let err = stderr_of(&run);
+            let named = format!("error: the argument '{first}' cannot be used with '{second}'");
+            assert!(err.starts_with(&named), "{line}: {err}");
+        }
+        assert!(env.entries().is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn each_mode_takes_the_flags_it_uses() {
+        let env = Env::new();
+        env.run("--list-rules").success();
+        env.run("--generate man").success();
+        env.write("l.txt", "a_cal.fits\n");
+        env.run("-o out.json --product-name p -r Asn_Lv3Image --meta asn_type=image3 -f json --files-from l.txt --no-glob b_cal.fits")
+            .success();
+        env.run("--check --strict --no-files -f json out.json")
+            .success();
+    }
+}
+
+mod drop_in_loose_ends {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::process::Command as StdCommand;
+
+    #[test]
+    fn an_id_that_is_not_utf8_is_checked_as_the_reference_checks_it() {
+        let env = Env::new();
+        let id = OsStr::from_bytes(b"o\xff1");
+        for rule in ["DMS_Level3_Base", "DMSLevel2bBase"] {
+            env.cmd()
+                .args(["-o", "-", "--product-name", "p", "-r", rule, "-i"])
+                .arg(id)
+                .arg("a_rate.fits")
+                .assert()
+                .success();
+        }
+        env.cmd()
+            .args(["-o", "out.json", "-r", "DMSLevel2bBase", "-i"])
+            .arg(OsStr::from_bytes(b"\xff1"))
+            .arg("a_rate.fits")
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("invalid association candidate id"));
+    }
+
+    #[test]
+    fn an_empty_meta_value_is_a_usage_error() {
+        let env = Env::new();
+        env.fails(2, "--product-name p --meta program= a_cal.fits")
+            .stderr(predicate::str::contains(
+                "invalid value 'program=' for '--meta <KEY=VALUE>': the value is empty",
+            ));
+    }
+
+    #[test]
+    fn bash_completion_of_meta_leaves_no_space_after_the_equals_sign() {
+        let env = Env::new();
+        let script = env.write(
+            "c.bash",
+            env.run("--generate complete-bash")
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        );
+        // compopt works only while bash completes; a function of that name stands in for it.
+        let complete = |words: &str, cur: &str, prev: &str| {
+            let shell = format!(
+                "compopt() {{ echo \"compopt $*\"; }}; source '{}'; COMP_WORDS=({words}); \
+                 COMP_CWORD=2; COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; \
+                 _asn__from__list asn-from-list '{cur}' '{prev}'; \
+                 printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display()
+            );
+            let out = StdCommand::new("bash")
+                .args(["-c", &shell])
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert_eq!(
+            complete("asn-from-list --meta asn_t", "asn_t", "--meta"),
+            "compopt -o nospace\nasn_type=\n"
+        );
+        assert_eq!(complete("asn-from-list -f j", "j", "-f"), "json\n");
+    }
+
+    #[test]
+    fn a_file_given_as_science_and_as_a_typed_member_draws_a_warning_with_the_fix() {
+        let env = Env::new();
+        env.touch("a_rate.fits bg_rate.fits");
+        let run = env
+            .cmd()
+            .args(["-o", "out.json", "-r", "DMSLevel2bBase", "*_rate.fits"])
+            .args(["--background", "bg_rate.fits"])
+            .assert()
+            .success();
+        assert_eq!(
+            stderr_of(&run),
+            "asn-from-list: warning: 'bg_rate.fits' is both a science member and a background \
+             member; it is written as both, so it is also a science exposure (in Stage 2, a \
+             product of its own); leave it out of the science names: give a narrower pattern, \
+             or the names themselves\n"
+        );
+        // Written as the reference writes the shell's expansion of the same command line.
+        assert_eq!(
+            env.json("out.json")["products"].as_array().unwrap().len(),
+            2
+        );
+        env.run("-o out.json -r DMSLevel2bBase a_rate.fits --background bg_rate.fits")
+            .success()
+            .stderr("");
+    }
+
+    #[test]
+    fn an_absolute_output_path_to_this_folder_is_beside_the_members() {
+        let env = Env::new();
+        env.touch("a_cal.fits");
+        let out = env.join("out.json");
+        let run = env
+            .cmd()
+            .arg("-o")
+            .arg(&out)
+            .args(["--product-name", "p", "a_cal.fits", "gone/b_cal.fits"])
+            .assert()
+            .success();
+        assert_eq!(
+            stderr_of(&run),
+            "asn-from-list: warning: member name 'gone/b_cal.fits' has a directory part; the \
+             pipeline looks for members beside the association file\n"
+        );
+        env.touch("sub/x");
+        let run = env
+            .cmd()
+            .arg("-o")
+            .arg(env.join("sub/out.json"))
+            .args(["--product-name", "p", "a_cal.fits", "c_cal.fits"])
+            .assert()
+            .success();
+        assert!(stderr_of(&run)
+            .contains("member 'a_cal.fits' is not found from the association's folder"));
+    }
+
+    /// How many file lookups (`statx`, `newfstatat`) a run makes, as strace counts them.
+    fn lookups(env: &Env, args: &[&OsStr]) -> usize {
+        let bin = assert_cmd::cargo::cargo_bin!("asn-from-list");
+        let out = StdCommand::new("strace")
+            .args([
+                "-f",
+                "-c",
+                "-e",
+                "trace=statx,newfstatat,stat,lstat",
+                "-o",
+                "/dev/stderr",
+            ])
+            .arg(bin)
+            .args(args)
+            .current_dir(env.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = String::from_utf8(out.stderr).unwrap();
+        let total = report.lines().find(|l| l.ends_with(" total")).unwrap();
+        total.split_whitespace().nth(3).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn members_are_looked_up_at_most_once_each_and_not_at_all_beside_the_association() {
+        if !StdCommand::new("strace")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            eprintln!("skipped: needs strace");
+            return;
+        }
+        let env = Env::new();
+        let n = 20_000;
+        big_list(&env, n);
+        env.touch("sub/x");
+        let here = env.join("out.json");
+        let there = env.join("sub/out.json");
+        let args = |out: &Path| -> Vec<std::ffi::OsString> {
+            let mut args: Vec<std::ffi::OsString> = vec!["-o".into(), out.into()];
+            args.extend(["--product-name", "p", "--files-from", "names.txt"].map(Into::into));
+            args
+        };
+        let run = |out: &Path| {
+            let args = args(out);
+            let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            lookups(&env, &args)
+        };
+        let beside = run(&here);
+        assert!(
+            beside < 100,
+            "{beside} lookups for an association beside its members"
+        );
+        // Over an existing file, the guard against overwriting an input lists the folder
+        // instead of looking up each member.
+        let again = run(&here);
+        assert!(again < 100, "{again} lookups to replace an association");
+        let elsewhere = run(&there);
+        assert!(elsewhere < n + 100, "{elsewhere} lookups for {n} members");
+    }
+}
+
 mod typed_members {
     use super::*;
 

@@ -158,6 +158,49 @@ fn a_list_without_line_ends_stops_long_before_memory_runs_out() {
     assert!(env.entries().is_empty());
 }
 
+/// Runs `asn-from-list ARGS` in `env` under an address-space limit of `kib`, as batch
+/// clusters set one (`ulimit -v`), in a shell of its own.
+fn under_ulimit(env: &Env, kib: u64, args: &str) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin!("asn-from-list");
+    StdCommand::new("sh")
+        .args(["-c", &format!("ulimit -v {kib}; exec \"$0\" {args}")])
+        .arg(bin)
+        .current_dir(env.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn blank_lines_cost_no_memory_per_line() {
+    let env = Env::new();
+    // 100 MB of blank lines, then a name, a comment and a bad line whose number must be right.
+    let mut list = vec![b'\n'; 100_000_000];
+    list.extend_from_slice(b"a_cal.fits\r\n\r\n# b\rc_cal.fits\n");
+    env.write("blank.txt", &list);
+    let run = under_ulimit(
+        &env,
+        2_000_000,
+        "-o - --product-name p --files-from blank.txt",
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let asn: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(names(&asn), ["a_cal.fits", "c_cal.fits"]);
+
+    list.extend_from_slice(b"d.fits\t\n");
+    env.write("blank.txt", &list);
+    let run = under_ulimit(
+        &env,
+        2_000_000,
+        "-o - --product-name p --files-from blank.txt",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "asn-from-list: error: 'blank.txt' line 100000005: no member type after the tab; write \
+         NAME<TAB>EXPTYPE, or NAME alone for science\n"
+    );
+}
+
 #[test]
 fn a_device_of_zeros_as_a_list_is_an_error_at_once() {
     if !needs_root("mknod") {

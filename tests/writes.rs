@@ -28,6 +28,10 @@ fn association_text(env: &Env) -> Vec<u8> {
     text
 }
 
+fn ino(path: &Path) -> u64 {
+    fs::metadata(path).unwrap().ino()
+}
+
 mod special_files {
     use super::*;
     use std::io::Read;
@@ -174,10 +178,6 @@ mod special_files {
 mod metadata {
     use super::*;
 
-    fn ino(path: &Path) -> u64 {
-        fs::metadata(path).unwrap().ino()
-    }
-
     #[test]
     fn permission_bits_are_kept() {
         let env = Env::new();
@@ -304,17 +304,6 @@ mod metadata {
     }
 
     #[test]
-    fn every_hard_link_sees_the_new_association() {
-        let env = Env::new();
-        let out = env.write("out.json", "old");
-        fs::hard_link(&out, env.join("other.json")).unwrap();
-        let before = ino(&out);
-        let asn = env.written("--product-name p a_cal.fits");
-        assert_eq!(ino(&out), before);
-        assert_eq!(env.json("other.json"), asn);
-    }
-
-    #[test]
     fn a_file_the_user_may_write_in_a_folder_they_may_not_is_written_in_place() {
         let env = Env::new();
         let dir = env.join("locked");
@@ -359,6 +348,8 @@ mod metadata {
         assert!(fs::read_to_string(&out)
             .unwrap()
             .contains("\"name\": \"p\""));
+        // The copy of the old content, made and removed by the caller.
+        assert_eq!(entries(&dir), ["out.json"]);
     }
 
     #[test]
@@ -386,6 +377,221 @@ mod metadata {
         assert!(fs::read_to_string(&source)
             .unwrap()
             .contains("\"name\": \"p\""));
+    }
+}
+
+mod hard_links {
+    use super::*;
+    use std::io::Read as _;
+    use std::thread;
+    use std::time::{Instant, SystemTime};
+
+    const BACKUP: &str = ".out.json.asn-from-list.bak";
+
+    #[test]
+    fn every_hard_link_sees_the_new_association_and_no_copy_is_left() {
+        let env = Env::new();
+        let out = env.write("out.json", "old");
+        fs::hard_link(&out, env.join("other.json")).unwrap();
+        let before = ino(&out);
+        let asn = env.written("--product-name p a_cal.fits");
+        assert_eq!(ino(&out), before);
+        assert_eq!(env.json("other.json"), asn);
+        assert_eq!(env.entries(), ["other.json", "out.json"]);
+    }
+
+    #[test]
+    fn a_copy_an_interrupted_run_left_is_kept_until_a_run_writes_the_file_whole() {
+        let env = Env::new();
+        let out = env.write("out.json", "{\"asn_type\": \"No");
+        fs::hard_link(&out, env.join("other.json")).unwrap();
+        env.write(BACKUP, "old whole content");
+        // A run that fails keeps both, and never puts the part in the copy's place.
+        env.fails(1, "-r Asn_Lv3Image a_cal.fits");
+        assert_eq!(env.read(BACKUP), b"old whole content");
+        let asn = env.written("--product-name p a_cal.fits");
+        assert_eq!(env.json("other.json"), asn);
+        assert_eq!(env.entries(), ["other.json", "out.json"]);
+    }
+
+    #[test]
+    fn a_copy_is_removed_by_a_run_that_replaces_the_file_too() {
+        let env = Env::new();
+        env.write("out.json", "{\"asn_type\": \"No");
+        env.write(BACKUP, "old whole content");
+        env.written("--product-name p a_cal.fits");
+        assert_eq!(env.entries(), ["out.json"]);
+    }
+
+    #[test]
+    fn something_else_under_the_copy_s_name_is_refused_and_left() {
+        let env = Env::new();
+        let out = env.write("out.json", "old");
+        fs::hard_link(&out, env.join("other.json")).unwrap();
+        let target = env.write("elsewhere", "keep");
+        std::os::unix::fs::symlink(&target, env.join(BACKUP)).unwrap();
+        let err = stderr_of(&env.fails(1, "--product-name p a_cal.fits"));
+        assert_eq!(
+            err,
+            format!(
+                "asn-from-list: error: '{BACKUP}' is in the way: writing in place keeps the old \
+                 content under that name, and what is there is not such a copy; move it away\n"
+            )
+        );
+        assert_eq!(env.read("elsewhere"), b"keep");
+        assert_eq!(env.read("other.json"), b"old");
+    }
+
+    #[test]
+    fn the_copy_has_the_old_file_s_permissions() {
+        let env = Env::new();
+        let out = env.write("out.json", "secret");
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o640)).unwrap();
+        fs::hard_link(&out, env.join("other.json")).unwrap();
+        // Stop the run as soon as the copy is there, to look at it.
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin!("asn-from-list"))
+            .current_dir(env.path())
+            .args(["-o", "out.json", "--product-name", "p", "--files-from"])
+            .arg(big_list(&env, 100_000))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let backup = env.join(BACKUP);
+        let seen = loop {
+            if let Ok(meta) = fs::symlink_metadata(&backup) {
+                // SAFETY: kill() on a child's pid that has not been reaped yet.
+                unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+                break Some(meta);
+            }
+            if child.try_wait().unwrap().is_some() {
+                break None;
+            }
+            thread::sleep(Duration::from_micros(200));
+        };
+        child.wait().unwrap();
+        let meta = seen.expect("the copy was seen during the run");
+        assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
+        assert_eq!(fs::read(&backup).unwrap(), b"secret");
+    }
+
+    /// A small random number generator, seeded from the clock; the seed is printed so that a
+    /// failure can be replayed.
+    struct Random(u64);
+
+    impl Random {
+        fn new() -> Random {
+            let seed = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            eprintln!("random seed {seed}");
+            Random(u64::from(seed) | 1)
+        }
+
+        /// A number in `0..n`.
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// Kills a run rewriting a hard-linked file of tens of MB at random moments: half anywhere
+    /// in the run, half once the in-place write has begun. Afterwards the file
+    /// is whole, old or new, or the copy holds the whole old content; a later run then
+    /// finishes the job and removes the copy.
+    #[test]
+    fn a_hard_linked_file_killed_mid_write_is_whole_or_its_copy_is() {
+        let env = Env::new();
+        let n = 150_000;
+        let list = big_list(&env, n);
+        let run = |name: &str| {
+            StdCommand::new(assert_cmd::cargo::cargo_bin!("asn-from-list"))
+                .current_dir(env.path())
+                .args([
+                    "-o",
+                    "out.json",
+                    "--product-name",
+                    name,
+                    "--files-from",
+                    list,
+                ])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let started = Instant::now();
+        assert!(run("old").wait().unwrap().success());
+        let whole_run = started.elapsed();
+        let old = env.read("out.json");
+        assert!(old.len() > 10_000_000, "tens of MB: {}", old.len());
+        fs::hard_link(env.join("out.json"), env.join("link.json")).unwrap();
+        let mut random = Random::new();
+        let (mut left_a_copy, mut left_new) = (0, 0);
+        for kill in 0..16 {
+            let mut child = run("new");
+            if kill % 2 == 0 {
+                let at = random.below(whole_run.as_millis() as u64 * 5 / 4);
+                thread::sleep(Duration::from_millis(at));
+            } else {
+                // The write has begun once the copy is there or the file has changed size.
+                let begun = || {
+                    env.join(BACKUP).exists()
+                        || fs::metadata(env.join("out.json")).unwrap().len() != old.len() as u64
+                };
+                while !begun() && child.try_wait().unwrap().is_none() {
+                    thread::sleep(Duration::from_micros(100));
+                }
+                thread::sleep(Duration::from_micros(random.below(150_000)));
+            }
+            // SAFETY: kill() on a child's pid that has not been reaped yet.
+            unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+            child.wait().unwrap();
+
+            assert_eq!(ino(&env.join("out.json")), ino(&env.join("link.json")));
+            let mut text = Vec::new();
+            fs::File::open(env.join("out.json"))
+                .unwrap()
+                .read_to_end(&mut text)
+                .unwrap();
+            if env.join(BACKUP).exists() {
+                assert_eq!(
+                    env.read(BACKUP),
+                    old,
+                    "kill {kill}: the copy is the old content"
+                );
+                left_a_copy += 1;
+            } else if text != old {
+                let asn: serde_json::Value = serde_json::from_slice(&text)
+                    .unwrap_or_else(|e| panic!("kill {kill}: neither old nor whole new: {e}"));
+                assert_eq!(asn["products"][0]["name"], "new");
+                left_new += 1;
+            }
+            let mut expected = vec!["link.json", "names.txt", "out.json"];
+            if env.join(BACKUP).exists() {
+                expected.insert(0, BACKUP);
+            }
+            // The portable path has named temporaries only, which SIGKILL cannot remove.
+            let portable = cfg!(feature = "portable-sys");
+            let left: Vec<String> = env
+                .entries()
+                .into_iter()
+                .filter(|e| !(portable && e.starts_with(".asn-from-list.") && e.ends_with(".tmp")))
+                .collect();
+            assert_eq!(left, expected, "kill {kill}");
+
+            if left_a_copy == 1 && env.join(BACKUP).exists() {
+                // The next run, left alone, makes the file whole and removes the copy.
+                assert!(run("next").wait().unwrap().success());
+                assert_eq!(env.json("link.json")["products"][0]["name"], "next");
+                assert_eq!(env.entries(), ["link.json", "names.txt", "out.json"]);
+            }
+            // Back to the old content, in place, for the next kill.
+            fs::write(env.join("out.json"), &old).unwrap();
+        }
+        eprintln!("{left_a_copy} kills left the copy, {left_new} the new file");
+        assert!(left_a_copy > 0, "no kill landed inside the in-place write");
     }
 }
 
@@ -497,6 +703,90 @@ mod symlinks {
     }
 }
 
+mod protected_symlinks {
+    use super::*;
+    use std::os::unix::fs::{lchown, symlink};
+
+    /// A sticky, world-writable folder (as `/tmp` is) in the test's folder, and a victim's
+    /// folder elsewhere.
+    fn sticky(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
+        let shared = env.join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        let victim = env.join("victim");
+        fs::create_dir(&victim).unwrap();
+        (shared, victim)
+    }
+
+    #[test]
+    fn a_folder_link_planted_by_another_user_is_refused_at_any_component() {
+        if !needs_root("links owned by another user") {
+            return;
+        }
+        let env = Env::new();
+        let (shared, victim) = sticky(&env);
+        let link = shared.join("planted_dir_link");
+        symlink(&victim, &link).unwrap();
+        lchown(&link, Some(12345), Some(12345)).unwrap();
+        // Reached directly, through another link, and with more folders after it.
+        symlink("shared", env.join("via")).unwrap();
+        fs::create_dir(victim.join("deeper")).unwrap();
+        for (output, named) in [
+            (
+                "shared/planted_dir_link/out.json",
+                "shared/planted_dir_link",
+            ),
+            ("via/planted_dir_link/out.json", "shared/planted_dir_link"),
+            (
+                "shared/planted_dir_link/deeper/out.json",
+                "shared/planted_dir_link",
+            ),
+        ] {
+            let absolute = env.join(output);
+            for out in [output, absolute.to_str().unwrap()] {
+                let run = env
+                    .cmd()
+                    .args(["-o", out, "--product-name", "p", "a_cal.fits"])
+                    .assert()
+                    .code(1);
+                let err = stderr_of(&run);
+                assert_eq!(err.lines().count(), 1, "{err}");
+                assert!(
+                    err.contains(&format!(
+                        "{named}' is a symbolic link in a sticky world-writable folder, owned \
+                         by user 12345"
+                    )),
+                    "{err}"
+                );
+            }
+        }
+        assert_eq!(entries(&victim), ["deeper"]);
+        assert_eq!(entries(&victim.join("deeper")), Vec::<String>::new());
+
+        // The caller's own link is followed, as the kernel follows it.
+        lchown(&link, Some(0), Some(0)).unwrap();
+        env.run("-o shared/planted_dir_link/out.json --product-name p a_cal.fits")
+            .success();
+        assert_eq!(entries(&victim), ["deeper", "out.json"]);
+    }
+
+    #[test]
+    fn a_link_in_a_folder_that_is_not_sticky_and_open_is_followed() {
+        if !needs_root("links owned by another user") {
+            return;
+        }
+        let env = Env::new();
+        let (shared, victim) = sticky(&env);
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1775)).unwrap();
+        let link = shared.join("dir_link");
+        symlink(&victim, &link).unwrap();
+        lchown(&link, Some(12345), Some(12345)).unwrap();
+        env.run("-o shared/dir_link/out.json --product-name p a_cal.fits")
+            .success();
+        assert_eq!(entries(&victim), ["out.json"]);
+    }
+}
+
 mod guards {
     use super::*;
     use std::os::unix::fs::symlink;
@@ -534,6 +824,76 @@ mod guards {
             .code(1)
             .stderr(predicate::str::contains("'list.txt' is also an input"));
         assert_eq!(env.read("list.txt"), b"a_cal.fits\n");
+    }
+
+    #[test]
+    fn inputs_are_compared_as_files_not_names() {
+        let env = Env::new();
+        env.write("names.txt", "a_cal.fits\n");
+        env.write("cat.ecsv", "# a source catalog, no FITS");
+        symlink("names.txt", env.join("link_to_names.txt")).unwrap();
+        fs::hard_link(env.join("names.txt"), env.join("hard_names.txt")).unwrap();
+        fs::hard_link(env.join("cat.ecsv"), env.join("out.json")).unwrap();
+        fs::create_dir(env.join("sub")).unwrap();
+        symlink("..", env.join("sub/up")).unwrap();
+        env.write("single.json", "an association");
+        symlink("single.json", env.join("alias.json")).unwrap();
+        for (line, input) in [
+            // A list, by a link, a hard link and another spelling.
+            (
+                "-o names.txt --files-from link_to_names.txt",
+                "link_to_names.txt",
+            ),
+            ("-o names.txt --files-from hard_names.txt", "hard_names.txt"),
+            (
+                "-o link_to_names.txt --files-from sub/up/names.txt",
+                "sub/up/names.txt",
+            ),
+            // A positional name, a typed member and a pattern's match, by a hard link.
+            ("-o out.json cat.ecsv", "cat.ecsv"),
+            (
+                "-o out.json -r DMSLevel2bBase a_rate.fits --sourcecat cat.ecsv",
+                "cat.ecsv",
+            ),
+            ("-o out.json c*.ecsv", "cat.ecsv"),
+            // A member that is a link to an output with no other name, in its folder or
+            // reached through a folder link.
+            ("-o single.json alias.json", "alias.json"),
+            (
+                "-o single.json a_cal.fits sub/up/alias.json",
+                "sub/up/alias.json",
+            ),
+        ] {
+            env.run(&format!("--product-name p {line}"))
+                .code(1)
+                .stderr(predicate::str::contains(format!(
+                    "is also an input ('{input}'): writing the association there would \
+                     destroy it; give -o another path"
+                )));
+        }
+        // Standard input, when it is the list.
+        let run = StdCommand::new(assert_cmd::cargo::cargo_bin!("asn-from-list"))
+            .current_dir(env.path())
+            .args([
+                "-o",
+                "names.txt",
+                "--product-name",
+                "p",
+                "--files-from",
+                "-",
+            ])
+            .stdin(fs::File::open(env.join("hard_names.txt")).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&run.stderr).contains("is also an input ('-')"));
+        assert_eq!(env.read("names.txt"), b"a_cal.fits\n");
+        assert_eq!(env.read("cat.ecsv"), b"# a source catalog, no FITS");
+        assert_eq!(env.read("single.json"), b"an association");
+        // Another file of the same name is no input.
+        env.write("sub/names.txt", "other");
+        env.run("-o sub/names.txt --product-name p --files-from names.txt")
+            .success();
     }
 
     #[test]
