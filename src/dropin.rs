@@ -54,7 +54,7 @@ pub fn install(dir: &Path) -> anyhow::Result<Installed> {
     };
     let written = file
         .write_all(&script_text(&program))
-        .and_then(|()| file.sync_all());
+        .and_then(|()| asn_from_list::sys::sync_all(&file));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&script);
         return Err(e).with_context(|| format!("cannot write '{}'", script.display()));
