@@ -84,6 +84,47 @@ mod good_associations_pass_in_silence {
     }
 
     #[test]
+    fn a_clean_run_says_so_in_one_line_when_standard_error_is_a_terminal() {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let env = Env::new();
+        exposures(&env, "a_cal.fits");
+        env.write("t.json", GOOD);
+        let (mut master, mut slave) = (-1, -1);
+        let null = std::ptr::null_mut();
+        // SAFETY: openpty writes two new descriptors, which are owned here once it succeeds.
+        let rc = unsafe { libc::openpty(&mut master, &mut slave, null, null as _, null as _) };
+        assert_eq!(rc, 0, "openpty");
+        let (master, slave) =
+            unsafe { (fs::File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asn-from-list"))
+            .current_dir(env.path())
+            .args(["--check", "t.json"])
+            .stderr(std::process::Stdio::from(slave))
+            .output()
+            .unwrap();
+        assert_eq!((out.status.code(), out.stdout), (Some(0), Vec::new()));
+        // The terminal's side reads what was written, then fails once the writer is gone.
+        let mut said = Vec::new();
+        let mut master = master;
+        let mut buf = [0; 256];
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            said.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&said),
+            "1 association checked: no problems found\r\n"
+        );
+        // Without a terminal, a clean run says nothing at all.
+        env.cmd()
+            .args(["--check", "t.json"])
+            .assert()
+            .success()
+            .stdout("")
+            .stderr("");
+    }
+
+    #[test]
     fn names_that_are_not_utf8_are_found_by_their_bytes() {
         use std::os::unix::ffi::OsStrExt;
         let env = Env::new();

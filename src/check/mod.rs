@@ -1,19 +1,22 @@
 //! Checking an association as the pipeline will read it: every problem that would stop or
 //! mislead a run, each with the product and member it concerns and the fix where it is known.
 
+mod json;
 mod pipeline;
 mod text;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashSet;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::model::{ExpType, Stage};
 use crate::paths::MemberPaths;
 use crate::suggest::{closest, DidYouMean};
+use json::Json;
 use pipeline::{AsnType, Look, Pipeline};
 use text::{unmark_surrogates, Read};
 
@@ -117,6 +120,11 @@ impl Report {
         self.warnings
     }
 
+    /// How many files were checked.
+    pub fn files(&self) -> usize {
+        self.files.len()
+    }
+
     /// The report as lines of text, one a finding.
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
         self.files
@@ -139,22 +147,24 @@ pub enum MemberFiles {
 pub fn check(path: &Path, text: &[u8], files: MemberFiles) -> Vec<Finding> {
     let mut report = Findings::default();
     let extension = path.extension().and_then(|e| e.to_str());
-    match text::read(text, &mut report) {
+    let mut storage = [String::new(), String::new()];
+    match text::read(text, &mut report, &mut storage) {
         Read::Json(value) => {
-            let Some(asn) = value.as_object() else {
+            if !value.is_object() {
                 report.error(
                     None,
                     None,
                     &format!(
                         "not an association: the JSON is {}, not an object, so load_asn refuses it",
-                        kind_of(&value)
+                        value.kind()
                     ),
                     Some("an association is an object with 'products'".into()),
                 );
                 return report.findings;
-            };
-            let asn_type = asn.get("asn_type").and_then(Value::as_str);
-            let rule = asn.get("asn_rule").and_then(Value::as_str);
+            }
+            let asn = &value;
+            let asn_type = asn.get("asn_type").and_then(Json::as_str);
+            let rule = asn.get("asn_rule").and_then(Json::as_str);
             let pipeline = pipeline_of(asn_type, rule, &mut report);
             if let Some(pipeline) = pipeline {
                 check_extension(pipeline, extension, &mut report);
@@ -234,18 +244,6 @@ fn check_extension(pipeline: Pipeline, extension: Option<&str>, report: &mut Fin
     }
 }
 
-/// JSON's name for the kind of `value`, with an article.
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// One association's checks, with what they share.
 struct Checker<'a> {
     pipeline: Option<Pipeline>,
@@ -257,7 +255,7 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn association(&self, asn: &Map<String, Value>, report: &mut Findings) {
+    fn association(&self, asn: &Json<'_>, report: &mut Findings) {
         for key in ["asn_type", "asn_rule", "asn_pool", "program"] {
             if asn.get(key).is_some_and(|v| !v.is_string()) {
                 report.error(
@@ -269,8 +267,8 @@ impl Checker<'_> {
             }
         }
         let Some(products) = asn.get("products") else {
-            let bare = asn.get("asn_rule").and_then(Value::as_str) == Some("Association")
-                && asn.get("members").is_some_and(Value::is_array);
+            let bare = asn.get("asn_rule").and_then(Json::as_str) == Some("Association")
+                && asn.get("members").is_some_and(Json::is_array);
             if bare {
                 report.warning(
                     None,
@@ -297,7 +295,7 @@ impl Checker<'_> {
                 None,
                 &format!(
                     "not an association: 'products' is {}, not a list, so load_asn refuses it",
-                    kind_of(products)
+                    products.kind()
                 ),
                 Some("make 'products' a list of products".into()),
             );
@@ -313,7 +311,7 @@ impl Checker<'_> {
             );
             return;
         }
-        let text = |key: &str| asn.get(key).and_then(Value::as_str);
+        let text = |key: &str| asn.get(key).and_then(Json::as_str);
         if let Some(p) = self.pipeline {
             if text("asn_pool").is_none() && p.needs_pool() {
                 report.error(
@@ -340,7 +338,7 @@ impl Checker<'_> {
                         products.len(),
                         products[0]
                             .get("name")
-                            .and_then(Value::as_str)
+                            .and_then(Json::as_str)
                             .unwrap_or("#1")
                     ),
                     Some("split them into one association each".into()),
@@ -352,28 +350,28 @@ impl Checker<'_> {
         for (index, product) in products.iter().enumerate() {
             let label = product
                 .get("name")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .map_or_else(|| format!("#{}", index + 1), str::to_string);
             let read = match self.pipeline {
                 Some(p) if p.stage() == Stage::Three => index == 0,
                 _ => true,
             };
-            let Some(product) = product.as_object() else {
+            if !product.is_object() {
                 report.error(
                     Some(&label),
                     None,
                     &format!(
                         "the product is {}, not an object, so load_asn refuses the association",
-                        kind_of(product)
+                        product.kind()
                     ),
                     Some("write each product as {\"name\": ..., \"members\": [...]}".into()),
                 );
                 continue;
-            };
+            }
             match product.get("name") {
-                Some(Value::String(n)) => {
+                Some(Json::Str(n)) => {
                     let stage2 = self.pipeline.is_some_and(|p| p.stage() == Stage::Two);
-                    if stage2 && !names.insert(n) {
+                    if stage2 && !names.insert(n.as_ref()) {
                         report.warning(
                             Some(&label),
                             None,
@@ -425,7 +423,7 @@ impl Checker<'_> {
         &self,
         index: usize,
         label: &str,
-        members: &'v [Value],
+        members: &'v [Json<'_>],
         read: bool,
         sciences: &mut FxHashSet<&'v str>,
         report: &mut Findings,
@@ -434,10 +432,12 @@ impl Checker<'_> {
         let mut science = 0;
         let mut exact_science = false;
         let mut psf = 0;
-        let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
+        // Each name with the first type it came with: a second entry of both is a duplicate.
+        let mut seen: FxHashMap<&str, &str> =
+            FxHashMap::with_capacity_and_hasher(members.len(), Default::default());
         for member in members {
-            let expname = member.get("expname").and_then(Value::as_str);
-            let exptype = member.get("exptype").and_then(Value::as_str);
+            let expname = member.get("expname").and_then(Json::as_str);
+            let exptype = member.get("exptype").and_then(Json::as_str);
             let (Some(expname), Some(exptype)) = (expname, exptype) else {
                 let missing = if expname.is_none() {
                     "expname"
@@ -454,7 +454,14 @@ impl Checker<'_> {
                 );
                 continue;
             };
-            if !seen.insert((expname, exptype)) {
+            let twice = match seen.entry(expname) {
+                Entry::Occupied(first) => *first.get() == exptype,
+                Entry::Vacant(slot) => {
+                    slot.insert(exptype);
+                    false
+                }
+            };
+            if twice {
                 report.warning(
                     Some(label),
                     Some(expname),
@@ -801,6 +808,24 @@ mod tests {
             {"name": "p", "members": [{"expname": "a", "exptype": "SCIENCE"},
             {"expname": "b", "exptype": "science"}]}]}"#;
         assert_eq!(findings(text), []);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_findings_not_a_panic(bytes: Vec<u8>) {
+            for name in ["t.json", "t.yaml", "t"] {
+                check(Path::new(name), &bytes, MemberFiles::Skip);
+            }
+        }
+
+        #[test]
+        fn any_escapes_and_structures_give_findings_not_a_panic(
+            text in r#"[{}\[\]",:\\u0-9a-fA-F日本\s]{0,40}"#,
+        ) {
+            for wrapped in [text.clone(), format!("{{\"products\": [{{\"name\": \"{text}\"}}]}}")] {
+                check(Path::new("t.json"), wrapped.as_bytes(), MemberFiles::Skip);
+            }
+        }
     }
 
     #[test]

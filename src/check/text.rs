@@ -5,17 +5,16 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-use serde_json::Value;
-
+use super::json::Json;
 use super::Findings;
 
 /// The first card of a FITS file: an exposure given where an association was expected.
 const FITS_START: &[u8] = b"SIMPLE  =";
 
 /// What could be read of an association.
-pub(super) enum Read {
+pub(super) enum Read<'a> {
     /// JSON, perhaps after the deprecated forms jwst still reads.
-    Json(Value),
+    Json(Json<'a>),
     /// YAML text, which this tool does not parse past the keys that say which pipeline reads it.
     Yaml {
         asn_type: Option<String>,
@@ -25,8 +24,13 @@ pub(super) enum Read {
     Nothing,
 }
 
-/// Reads `bytes` as the pipeline would, noting each deprecated form in `report`.
-pub(super) fn read(bytes: &[u8], report: &mut Findings) -> Read {
+/// Reads `bytes` as the pipeline would, noting each deprecated form in `report`. The JSON
+/// borrows from `storage`, which holds the text as read (and as mended, for trailing commas).
+pub(super) fn read<'a>(
+    bytes: &'a [u8],
+    report: &mut Findings,
+    storage: &'a mut [String; 2],
+) -> Read<'a> {
     if bytes.starts_with(FITS_START) {
         report.error(
             None,
@@ -55,15 +59,24 @@ pub(super) fn read(bytes: &[u8], report: &mut Findings) -> Read {
         );
         return Read::Nothing;
     };
-    let marked = with_marked_surrogates(text);
-    let err = match serde_json::from_str(&marked) {
+    let [marked, mended] = storage;
+    // Only a `\u` escape can be a lone surrogate: most files are read as they are.
+    let marked: &'a str = if text.contains("\\u") {
+        *marked = with_marked_surrogates(text);
+        marked
+    } else {
+        text
+    };
+    let err = match serde_json::from_str(marked) {
         Ok(value) => return Read::Json(value),
         Err(err) => err,
     };
     let what = err.to_string();
     let what = what.split(" at line").next().unwrap_or(&what).to_string();
     if what.contains("trailing comma") {
-        if let Ok(value) = serde_json::from_str(&without_trailing_commas(&marked)) {
+        *mended = without_trailing_commas(marked);
+        let mended: &'a str = mended;
+        if let Ok(value) = serde_json::from_str(mended) {
             report.deprecated(
                 &format!(
                     "a trailing comma at line {}, column {}, which JSON forbids",
@@ -218,7 +231,7 @@ mod tests {
     #[test]
     fn surrogate_escapes_stand_for_the_bytes_they_were() {
         let marked = with_marked_surrogates(r#"{"a": "x\udcff\\udcff\ud83d\ude00"}"#);
-        let value: Value = serde_json::from_str(&marked).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&marked).unwrap();
         let name = unmark_surrogates(value["a"].as_str().unwrap());
         assert_eq!(name.into_vec(), b"x\xff\\udcff\xf0\x9f\x98\x80");
     }
