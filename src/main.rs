@@ -290,6 +290,16 @@ fn check(config: CheckConfig) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    let clean = report.errors() == 0 && report.warnings() == 0;
+    if clean && !config.json && io::stderr().is_terminal() {
+        let n = report.files();
+        let what = if n == 1 {
+            "association"
+        } else {
+            "associations"
+        };
+        let _ = writeln!(io::stderr(), "{n} {what} checked: no problems found");
+    }
     let failed = report.errors() > 0 || (config.strict && report.warnings() > 0);
     Ok(if failed {
         ExitCode::FAILURE

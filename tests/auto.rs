@@ -259,11 +259,10 @@ fn what_auto_writes_passes_check_with_its_members_in_place() {
         .args(fits_names(&dir))
         .assert()
         .success();
-    let written: Vec<String> = entries(&env.join("asn"))
-        .into_iter()
-        .map(|n| format!("asn/{n}"))
-        .collect();
+    // Stage 2 pipelines read `../x_rate.fits` from the current folder: run them in `asn`.
+    let written = entries(&env.join("asn"));
     env.cmd()
+        .current_dir(env.join("asn"))
         .arg("--check")
         .args(&written)
         .assert()
