@@ -8,7 +8,7 @@
 //! observation candidate, then the rule whose name sorts last (the generator runs its rules in
 //! the order of their names, and keeps the one it made last).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::exposure::Role;
@@ -86,6 +86,10 @@ pub(crate) struct Pool<'a> {
     backgrounds: Vec<Vec<usize>>,
     /// Rows of imprint exposures.
     imprints: Vec<usize>,
+    /// Per observation candidate, the direct image each WFSS grism exposure gets.
+    wfss_direct: HashMap<usize, usize>,
+    /// Per candidate and science row, what `Asn_Lv2SpecSpecial` attaches to it.
+    special: HashMap<usize, Vec<usize>>,
 }
 
 impl std::ops::Index<usize> for Pool<'_> {
@@ -121,6 +125,8 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         rows,
         backgrounds: classes(rows, with_role(Role::Background)),
         imprints: with_role(Role::Imprint),
+        wfss_direct: wfss_directs(rows),
+        special: special_spectral(rows),
     };
     let mut planned = Vec::new();
     for science in 0..pool.len() {
@@ -152,15 +158,14 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
     planned
 }
 
-/// Keeps the proposals whose members no other's strictly contain, one of each set of equals.
+/// Keeps, of the proposals for one science exposure (one product name), those no larger one
+/// outweighs, one of each set of equal ones (`prune_duplicate_products`,
+/// `jwst/associations/lib/prune.py:94-178`).
 fn prune(proposals: Vec<Planned>, rows: &[Row]) -> Vec<Planned> {
     let sets: Vec<_> = proposals.iter().map(|p| p.members(rows)).collect();
     let mut kept: Vec<(Planned, BTreeSet<Key>)> = Vec::new();
     for (proposal, set) in proposals.into_iter().zip(sets.iter().cloned()) {
-        if sets
-            .iter()
-            .any(|other| set.is_subset(other) && set.len() < other.len())
-        {
+        if sets.iter().any(|other| outweighs(other, &set)) {
             continue;
         }
         match kept.iter_mut().find(|(_, s)| *s == set) {
@@ -177,6 +182,18 @@ fn prune(proposals: Vec<Planned>, rows: &[Row]) -> Vec<Planned> {
         }
     }
     kept.into_iter().map(|(p, _)| p).collect()
+}
+
+/// Whether the generator prunes membership `b` in favour of `a` of the same product name: it
+/// calls `b` a subset of `a` when `a` has more members and no member name is in both with
+/// different types, whether or not every member of `b` is in `a`
+/// (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`).
+fn outweighs(a: &BTreeSet<Key>, b: &BTreeSet<Key>) -> bool {
+    a.len() > b.len()
+        && !a.iter().any(|(name, exptype, suffix)| {
+            b.iter()
+                .any(|(n, t, s)| n == name && s == suffix && t != exptype)
+        })
 }
 
 /// What a rule attaches to the science row (the `usize`) of the pool, among the rows the
@@ -320,15 +337,23 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
         "nrc_wfss" => return vec![rule("Asn_Lv2WFSSNRC", "spec2", wfss)],
         _ => {}
     }
+    // MIRI's slitless prism is also plain spectroscopy; pruning keeps the WFSS association
+    // when it has a direct image.
+    let mir_wfss = (t == "mir_wfss" && row.role == Role::Science)
+        .then(|| rule("Asn_Lv2WFSSMIR", "spec2", wfss));
     // The IFU rules take only exposures whose grating and filter put light on the detector.
     if !ifu_path(row) {
         return Vec::new();
     }
+    // An imprint is calibrated on its own; one of a background or PSF-reference observation
+    // may also be the science of `Asn_Lv2SpecSpecial` (`SPEC.md` §4.5 item 4).
+    let special = rule("Asn_Lv2SpecSpecial", "spec2", special_imprints);
     match row.role {
-        Role::Imprint => return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing)],
-        Role::Background | Role::Psf => {
-            return vec![rule("Asn_Lv2SpecSpecial", "spec2", own_imprints)]
+        Role::Imprint if pool.special.contains_key(&science) => {
+            return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing), special]
         }
+        Role::Imprint => return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing)],
+        Role::Background | Role::Psf => return vec![special],
         _ => {}
     }
     if t.starts_with("mir_lrs-") {
@@ -359,11 +384,17 @@ fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
         }
         "nrs_fixedslit" => Vec::new(),
         "nrs_msaspec" if row.is_set("MSAMETFL") => vec![rule("Asn_Lv2NRSMSA", "spec2", slit_nods)],
+        // `Asn_Lv2Spec` leaves MOS to `Asn_Lv2NRSMSA`, which needs the metadata file
+        // (`SPEC.md` §4.5 item 5).
+        "nrs_msaspec" => Vec::new(),
         "nrs_ifu" if matches!(patttype(row), "2-point-nod" | "4-point-nod") => {
             vec![rule("Asn_Lv2NRSIFUNod", "spec2", ifu_nods)]
         }
-        _ if is_nod_pattern(row) => Vec::new(),
-        _ => vec![rule("Asn_Lv2Spec", "spec2", spec)],
+        _ if is_nod_pattern(row) => mir_wfss.into_iter().collect(),
+        _ => [rule("Asn_Lv2Spec", "spec2", spec)]
+            .into_iter()
+            .chain(mir_wfss)
+            .collect(),
     }
 }
 
@@ -473,12 +504,30 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
         .collect()
 }
 
-fn own_imprints(
+/// `Asn_Lv2SpecSpecial`: the imprints it gathered for this exposure, pruned by target as
+/// `prune_imprints` does; nothing when it did not take the exposure as science.
+fn special_imprints(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
-    Some(imprints(pool, science, within))
+    let gathered = pool.special.get(&science)?;
+    let s = &pool[science];
+    let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
+    let background = |i: usize| pool[i].is_set("BKGDTARG");
+    let checked = |i: usize| background(i) == s.is_set("BKGDTARG");
+    let same_target = gathered
+        .iter()
+        .any(|&i| checked(i) && pool[i].target == s.target);
+    Some(
+        gathered
+            .iter()
+            .copied()
+            .filter(|&i| within(i))
+            .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
+            .map(|i| attached(i, "imprint", why.clone()))
+            .collect(),
+    )
 }
 
 fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
@@ -487,22 +536,19 @@ fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
     Some(members)
 }
 
-/// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`) and the target acquisition
-/// confirmation.
+/// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`; the science may be one) and
+/// the target acquisition confirmation.
 fn lrs_ta_confirm(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let mut members: Vec<Attached> = if s.is_tso() {
-        Vec::new()
-    } else {
-        backgrounds(pool, science, within)?
-            .into_iter()
-            .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
-            .collect()
-    };
+    // `Constraint_NotTSO` applies to the background, not to the science.
+    let mut members: Vec<Attached> = backgrounds(pool, science, within)?
+        .into_iter()
+        .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
+        .collect();
     members.extend(ta_confirm(pool, within));
     Some(members)
 }
@@ -551,22 +597,34 @@ fn slit_nods(
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let fs = s.exp_type == "nrs_fixedslit";
-    let same_set = |b: &Row| {
-        b.exp_type == s.exp_type
-            && b.role == Role::Science
-            && same_mode(s, b)
-            && (!fs
-                || ["NUMDTHPT", "SUBPXPTS"]
-                    .iter()
-                    .all(|k| b.value(k) == s.value(k)))
+    // Every member of a MOS association needs the metadata file (`SPEC.md` §4.5 item 5).
+    let takes =
+        |b: &Row| b.exp_type == s.exp_type && same_mode(s, b) && (fs || b.is_set("MSAMETFL"));
+    // Fixed-slit science exposures share the nod pattern's counts too.
+    let same_counts = |b: &Row| {
+        !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
+            .iter()
+            .all(|k| b.first_of(k) == s.first_of(k))
     };
     let why: Arc<str> = format!("another nod position (PATT_NUM), same {}", mode_keys(s)).into();
     let mut members: Vec<Attached> = (0..pool.len())
-        .filter(|&i| i != science && within(i) && same_set(&pool[i]) && !overlap(s, &pool[i]))
+        .filter(|&i| i != science && within(i))
+        .filter(|&i| {
+            let b = &pool[i];
+            takes(b) && b.role == Role::Science && same_counts(b) && !overlap(s, b)
+        })
         .map(|i| attached(i, "background", why.clone()))
         .collect();
-    if !fs {
-        members.extend(imprints(pool, science, within));
+    // The candidate's other exposures of the mode come along as they are: backgrounds
+    // (`BKGDTARG=T`, `SPEC.md` §4.5 item 2) and imprints, not pruned (neither rule prunes them).
+    let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
+    let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
+    for i in (0..pool.len()).filter(|&i| i != science && within(i) && takes(&pool[i])) {
+        match pool[i].role {
+            Role::Background => members.push(attached(i, "background", background_why.clone())),
+            Role::Imprint => members.push(attached(i, "imprint", imprint_why.clone())),
+            _ => {}
+        }
     }
     Some(members)
 }
@@ -619,31 +677,32 @@ fn ifu_nods(
         })
         .map(|i| attached(i, "background", why.clone()))
         .collect();
-    members.extend(backgrounds(pool, science, within)?);
-    members.extend(imprints(pool, science, within));
+    // `patttype` is a unique key of the rule: backgrounds and imprints of another pattern do
+    // not join (`SPEC.md` §4.5 item 3).
+    let same_pattern =
+        |a: &Attached| matches!(a.name, Name::Row(i) if patttype(&pool[i]) == patttype(s));
+    members.extend(
+        backgrounds(pool, science, within)?
+            .into_iter()
+            .filter(same_pattern),
+    );
+    members.extend(imprints(pool, science, &|i| {
+        within(i) && patttype(&pool[i]) == patttype(s)
+    }));
     Some(members)
 }
 
-/// WFSS: the first direct image of the same target and instrument (NIRISS: same `PUPIL` and
-/// `SUBARRAY`; NIRCam: same `DETECTOR`), as its Stage 3 products' names; no direct image, no
+/// WFSS: the direct image the generator's association for this grism exposure holds first
+/// (worked out once, [`wfss_directs`]), as its Stage 3 products' names; no direct image, no
 /// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
 fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let keys: &[&str] = if s.exp_type == "nis_wfss" {
-        &["PUPIL", "SUBARRAY"]
-    } else {
-        &["DETECTOR"]
-    };
-    let direct = (0..pool.len()).find(|&i| {
-        let d = &pool[i];
-        within(i)
-            && matches!(d.exp_type.as_str(), "nis_image" | "nrc_image" | "mir_image")
-            && d.role == Role::Science
-            && d.target == s.target
-            && d.value("INSTRUME") == s.value("INSTRUME")
-            && keys.iter().all(|k| d.value(k) == s.value(k))
-    })?;
-    let root = super::naming::stage3_image_name(&pool[direct], &s.observation);
+    let direct = *pool.wfss_direct.get(&science).filter(|&&d| within(d))?;
+    let root = super::naming::wfss_direct_image_root(
+        &pool[direct],
+        &s.observation,
+        s.exp_type == "nis_wfss",
+    );
     let why: Arc<str> = format!(
         "direct image {}",
         pool[direct].exposure.name.to_string_lossy()
@@ -663,4 +722,178 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
         })
         .collect(),
     )
+}
+
+/// The rows of each observation candidate, each in pool order.
+fn by_observation(rows: &[Row]) -> Vec<Vec<usize>> {
+    let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        candidates.entry(&row.observation).or_default().push(i);
+    }
+    candidates.into_values().collect()
+}
+
+/// The WFSS rules' grism exposure type, direct image type and the keys grism and direct image
+/// share beyond program, target and instrument (`jwst/associations/lib/rules_level2b.py:866-1080`).
+const WFSS: &[(&str, &str, &[&str])] = &[
+    ("nis_wfss", "nis_image", &["PUPIL", "SUBARRAY"]),
+    ("nrc_wfss", "nrc_image", &["DETECTOR"]),
+    ("mir_wfss", "mir_image", &["DETECTOR"]),
+];
+
+/// The direct image each WFSS grism exposure gets: the first direct image its association
+/// holds, as the generator gathers them (`AsnMixin_Lv2WFSS.find_closest_direct` falls back to
+/// the first one when every `EXPSPCIN` is equal). In pool order an exposure joins every
+/// association of its keys that takes it (a grism one only while the association has no grism
+/// exposure) and starts one when none does; direct images are then offered once more to the
+/// associations made after them. So a grism exposure gets the next direct image of its keys
+/// after it, or the one that started its association, or the first before it: with several
+/// filters, its own filter's (`SPEC.md` §4.5 item 1).
+fn wfss_directs(rows: &[Row]) -> HashMap<usize, usize> {
+    struct Gathered {
+        keys: Vec<Option<String>>,
+        grism: Option<usize>,
+        directs: Vec<usize>,
+    }
+    let mut chosen = HashMap::new();
+    for candidate in by_observation(rows) {
+        for (grism_type, image_type, shared) in WFSS {
+            let keys = |r: &Row| -> Vec<Option<String>> {
+                ["PROGRAM", "INSTRUME"]
+                    .iter()
+                    .chain(shared.iter())
+                    .map(|k| r.value(k).map(str::to_string))
+                    .chain([Some(r.target.to_string())])
+                    .collect()
+            };
+            let mut gathered: Vec<Gathered> = Vec::new();
+            let mut again = Vec::new();
+            for &i in &candidate {
+                let r = &rows[i];
+                let direct = r.exp_type == *image_type && r.role == Role::Science;
+                if !(direct || (r.exp_type == *grism_type && r.role == Role::Science)) {
+                    continue;
+                }
+                let k = keys(r);
+                let mut joined = false;
+                for g in gathered.iter_mut().filter(|g| g.keys == k) {
+                    if direct {
+                        g.directs.push(i);
+                        joined = true;
+                    } else if g.grism.is_none() {
+                        g.grism = Some(i);
+                        joined = true;
+                    }
+                }
+                if !joined {
+                    gathered.push(Gathered {
+                        keys: k,
+                        grism: (!direct).then_some(i),
+                        directs: if direct { vec![i] } else { Vec::new() },
+                    });
+                }
+                if direct {
+                    again.push(i);
+                }
+            }
+            for i in again {
+                let k = keys(&rows[i]);
+                for g in gathered.iter_mut().filter(|g| g.keys == k) {
+                    if !g.directs.contains(&i) {
+                        g.directs.push(i);
+                    }
+                }
+            }
+            for g in gathered {
+                if let (Some(grism), Some(&direct)) = (g.grism, g.directs.first()) {
+                    chosen.insert(grism, direct);
+                }
+            }
+        }
+    }
+    chosen
+}
+
+/// The imprints `Asn_Lv2SpecSpecial` attaches to each background, PSF-reference or imprint
+/// spectral exposure it takes as science, in its observation candidate (a background
+/// candidate's association would hold no background member, so it is never made). The
+/// rule takes imprints through `Constraint_Imprint_Special`, which reads the exposure type the
+/// association worked out last, for whichever exposure it was asked about
+/// (`jwst/associations/lib/rules_level2_base.py:676-711,1256-1295`); so the outcome depends on
+/// the order the generator offers exposures in, and is worked out here in that order
+/// (`SPEC.md` §4.5 item 4): the first imprint joins every association of its mode, a later one
+/// starts its own, as science; imprints are offered once more at the end.
+fn special_spectral(rows: &[Row]) -> HashMap<usize, Vec<usize>> {
+    struct Gathered {
+        first: usize,
+        members: Vec<usize>,
+        /// The type of the exposure it was last asked about, as the rule's mixin keeps it.
+        last_imprint: bool,
+    }
+    impl Gathered {
+        fn holds(&self, i: usize) -> bool {
+            self.members.contains(&i)
+        }
+        /// Offers exposure `i`; says whether it joined through the imprint constraint.
+        fn offer(&mut self, i: usize, imprint: bool) -> (bool, bool) {
+            if imprint && !self.last_imprint {
+                self.last_imprint = true;
+                self.members.push(i);
+                return (true, true);
+            }
+            self.last_imprint = imprint;
+            (false, false)
+        }
+    }
+    let mut planned = HashMap::new();
+    for candidate in by_observation(rows) {
+        let eligible: Vec<usize> = candidate
+            .into_iter()
+            .filter(|&i| {
+                let r = &rows[i];
+                SPEC2_SCIENCE.contains(&r.exp_type.as_str())
+                    && (r.is_set("BKGDTARG") || r.is_set("IS_PSF"))
+                    && ifu_path(r)
+            })
+            .collect();
+        let mut gathered: Vec<Gathered> = Vec::new();
+        let mut again = Vec::new();
+        for &i in &eligible {
+            let imprint = rows[i].role == Role::Imprint;
+            let mut joined = false;
+            let mut through_imprint = false;
+            for g in gathered
+                .iter_mut()
+                .filter(|g| same_mode(&rows[g.first], &rows[i]))
+            {
+                let (j, by_imprint) = g.offer(i, imprint);
+                joined |= j;
+                through_imprint |= by_imprint;
+            }
+            if !joined {
+                // A new association: its first exposure is its science, whatever it is.
+                through_imprint |= imprint;
+                gathered.push(Gathered {
+                    first: i,
+                    members: Vec::new(),
+                    last_imprint: imprint,
+                });
+            }
+            if through_imprint {
+                again.push(i);
+            }
+        }
+        for i in again {
+            for g in gathered
+                .iter_mut()
+                .filter(|g| g.first != i && !g.holds(i) && same_mode(&rows[g.first], &rows[i]))
+            {
+                g.offer(i, true);
+            }
+        }
+        for g in gathered {
+            planned.insert(g.first, g.members);
+        }
+    }
+    planned
 }
