@@ -7,6 +7,7 @@
 
 pub mod exposure;
 pub mod naming;
+pub mod plan;
 pub mod pool;
 pub mod read;
 pub mod stage2;
@@ -24,7 +25,7 @@ pub use read::{read_primary_header, Header, Keyword};
 use crate::builder::CODE_VERSION;
 use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
 use crate::paths::MemberPaths;
-use stage2::Name;
+use plan::Name;
 
 /// An association made from headers, owning its member names, ready to be written.
 #[derive(Debug, Clone)]
@@ -176,7 +177,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
     let mut made = Vec::new();
     for planned in &stage2 {
         let row = &pool[planned.science];
-        let number = next(&planned.asn_id, planned.asn_type);
+        let number = next(&planned.asn_id, planned.asn_type.as_str());
         let base = Path::new(&row.exposure.name)
             .file_name()
             .unwrap_or_default();
@@ -186,20 +187,25 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             .chain(planned.attached.iter().map(|a| {
                 (
                     name(&a.name, &suffix),
-                    ExpType::parse(a.exptype),
+                    a.exptype,
                     a.why.clone(),
                 )
             }))
             .collect();
         made.push(Made {
             product: crate::naming::stage2_product_name(base).into_owned(),
-            file_name: naming::file_name(&row.program(), &planned.asn_id, planned.asn_type, number),
+            file_name: naming::file_name(
+                &row.program(),
+                &planned.asn_id,
+                planned.asn_type.as_str(),
+                number,
+            ),
             keys: None,
             rows: rows_of(
                 std::iter::once(&science).chain(planned.attached.iter().map(|a| &a.name)),
             ),
             meta: meta(
-                planned.asn_type,
+                planned.asn_type.as_str(),
                 planned.rule,
                 row.program(),
                 &planned.asn_id,

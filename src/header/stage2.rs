@@ -12,22 +12,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::exposure::Role;
+use crate::model::{AsnType, ExpType};
 use super::pool::{
     coron_detector, fixed_slit_path, ifu_path, lamp_path, soss_calibrated, Row, ACQUISITIONS,
     IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
 };
 
-/// The shared background candidate of the policy.
-pub const SHARED_CANDIDATE: &str = "c1000";
-
-/// A member of a planned association: an exposure of the pool, or a name derived from one.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Name {
-    /// The pool row at this index.
-    Row(usize),
-    /// A derived file name (a WFSS direct image's Stage 3 products).
-    Derived(String),
-}
+pub use super::plan::{Name, SHARED_CANDIDATE};
 
 /// One attached member, with why it was attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +26,7 @@ pub struct Attached {
     /// The member.
     pub name: Name,
     /// Its `exptype`.
-    pub exptype: &'static str,
+    pub exptype: ExpType<'static>,
     /// Why: the keys that matched (shared by the members attached for one reason).
     pub why: Arc<str>,
 }
@@ -43,8 +34,8 @@ pub struct Attached {
 /// A Stage 2 association, planned: its science row, its attached members and its meta.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
-    /// `image2`, `spec2`, `tso-image2`, `tso-spec2`.
-    pub asn_type: &'static str,
+    /// `image2`, `spec2`, `tso-image2`, `tso-spec2`, `nrslamp-spec2`.
+    pub asn_type: AsnType,
     /// The rule's name, without the generator's `candidate_` prefix.
     pub rule: &'static str,
     /// `oNNN` or `c1000`.
@@ -60,7 +51,7 @@ pub struct Planned {
 
 /// A member as pruning compares it: the exposure, its type, and the suffix it is renamed
 /// with (for `*_uncal.*` names).
-type Key = (Name, &'static str, Option<&'static str>);
+type Key = (Name, ExpType<'static>, Option<&'static str>);
 
 impl Planned {
     fn members(&self, rows: &[Row]) -> BTreeSet<Key> {
@@ -68,7 +59,7 @@ impl Planned {
             Name::Row(i) if rows[*i].is_uncal() => Some(rows[*i].stage2_suffix(self.coronagraphy)),
             _ => None,
         };
-        std::iter::once((Name::Row(self.science), "science"))
+        std::iter::once((Name::Row(self.science), ExpType::Science))
             .chain(self.attached.iter().map(|a| (a.name.clone(), a.exptype)))
             .map(|(name, exptype)| {
                 let suffix = suffix(&name);
@@ -131,7 +122,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let mut planned = Vec::new();
     for science in 0..pool.len() {
         let mut proposals = Vec::new();
-        for rule in rules_for(pool, science) {
+        for rule in RULES.iter().filter(|rule| (rule.accepts)(&pool[science])) {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
                 let in_candidate =
                     |i: usize| candidate == SHARED_CANDIDATE || pool[i].observation == candidate;
@@ -139,7 +130,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                     continue;
                 };
                 let shared = candidate == SHARED_CANDIDATE;
-                let has_background = attached.iter().any(|a| a.exptype == "background");
+                let has_background = attached.iter().any(|a| a.exptype == ExpType::Background);
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
@@ -200,24 +191,28 @@ fn outweighs(a: &BTreeSet<Key>, b: &BTreeSet<Key>) -> bool {
 /// candidate holds (the closure); `None`: the rule makes nothing there.
 type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Vec<Attached>>;
 
-/// A rule: its name, the association type it makes, and what it attaches.
-struct Rule {
-    name: &'static str,
-    asn_type: &'static str,
+/// A Stage 2 rule of `jwst/associations/lib/rules_level2b.py`: which exposures it takes as
+/// its science, and what it attaches to each.
+pub(crate) struct Rule {
+    pub(crate) name: &'static str,
+    pub(crate) asn_type: AsnType,
+    /// The exposures it calibrates, each as the science of an association of its own.
+    accepts: fn(&Row) -> bool,
+    attach: Attach,
     /// Whether a background candidate may hold its associations.
-    background_candidates: bool,
+    pub(crate) background_candidates: bool,
     /// Whether coronagraphic members are per-integration products.
     coronagraphy: bool,
-    attach: Attach,
 }
 
-const fn rule(name: &'static str, asn_type: &'static str, attach: Attach) -> Rule {
+const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) -> Rule {
     Rule {
         name,
         asn_type,
+        accepts,
+        attach: nothing,
         background_candidates: true,
         coronagraphy: true,
-        attach,
     }
 }
 
@@ -225,177 +220,216 @@ fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Atta
     Some(Vec::new())
 }
 
-/// The rules that take row `science` as their science exposure (`SPEC.md` §2.3).
-fn rules_for(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
-    let row = &pool[science];
-    let t = row.exp_type.as_str();
-    if row.role == Role::TargetAcquisition
-        || ACQUISITIONS.contains(&t)
-        || IMAGE2_NONSCIENCE.contains(&t)
-    {
-        return vec![rule("Asn_Lv2ImageNonScience", "image2", nothing)];
-    }
-    if matches!(t, "nrs_lamp" | "nrs_autoflat" | "nrs_autowave") {
-        return lamp_rules(row);
-    }
-    if matches!(
-        row.role,
-        Role::Dark | Role::Flat | Role::Engineering | Role::Autoflat | Role::Autowave
-    ) {
-        return Vec::new();
-    }
-    // `Asn_Lv2WFSC`: science images of a wavefront-sensing visit (not NIRCam line-of-sight
-    // jitter), which `Asn_Lv2FGS` leaves out and `Asn_Lv2Image` takes as well.
-    let wfsc = IMAGE2_SCIENCE.contains(&t)
-        && row.role == Role::Science
-        && is_wfsc_visit(row)
-        && !(t == "nrc_image" && row.value("DMS_NOTE") == Some("wfsc_los_jitter"));
-    let wfsc_rule = || rule("Asn_Lv2WFSC", "image2", nothing);
-    if t.starts_with("fgs_") {
-        return match (is_wfsc_visit(row), wfsc) {
-            (false, _) => vec![rule("Asn_Lv2FGS", "image2", nothing)],
-            (true, true) => vec![wfsc_rule()],
-            (true, false) => Vec::new(),
+/// The Stage 2 rules, in the order of their names: the order the generator runs them in, which
+/// decides between equal proposals (`SPEC.md` §2.3).
+pub(crate) static RULES: &[Rule] = &[
+    // Full-frame NIRCam coronagraphy on the occulted detector, as plain `rate` images too. Its
+    // members differ from `Asn_Lv2Image`'s only when `*_uncal.*` names are renamed;
+    // otherwise pruning keeps `Asn_Lv2Image`'s (`rules_level2b.py:74-134`).
+    Rule {
+        attach: backgrounds,
+        coronagraphy: false,
+        ..rule("Asn_Lv2CoronAsRate", AsnType::Image2, |r| {
+            imaging(r)
+                && !r.is_tso()
+                && matches!(r.role, Role::Science | Role::Psf)
+                && r.exp_type == "nrc_coron"
+                && r.value("SUBARRAY") == Some("full")
+                && coron_detector(r)
+        })
+    },
+    // FGS, but for a wavefront-sensing visit (`rules_level2b.py:268-297`).
+    rule("Asn_Lv2FGS", AsnType::Image2, |r| {
+        calibrated(r) && r.exp_type.starts_with("fgs_") && !is_wfsc_visit(r)
+    }),
+    // Imaging science, PSF references calibrated as science too (`rules_level2b.py:138-173`).
+    Rule {
+        attach: backgrounds,
+        ..rule("Asn_Lv2Image", AsnType::Image2, |r| {
+            imaging(r) && !r.is_tso() && matches!(r.role, Role::Science | Role::Psf)
+        })
+    },
+    // Acquisitions, focus and other non-science images, alone (`rules_level2b.py:177-200`).
+    rule("Asn_Lv2ImageNonScience", AsnType::Image2, non_science),
+    // Background and PSF-reference images, as science (`rules_level2b.py:204-230`).
+    rule("Asn_Lv2ImageSpecial", AsnType::Image2, |r| {
+        imaging(r) && !r.is_tso() && matches!(r.role, Role::Background | Role::Psf)
+    }),
+    rule("Asn_Lv2ImageTSO", AsnType::TsoImage2, |r| {
+        imaging(r) && r.is_tso()
+    }),
+    // MIRI LRS slit along-slit nods; never in a background candidate (`rules_level2b.py:648-765`).
+    Rule {
+        attach: lrs_nods,
+        background_candidates: false,
+        ..rule("Asn_Lv2MIRLRSFixedSlitNod", AsnType::Spec2, |r| {
+            spectral_science(r)
+                && r.exp_type == "mir_lrs-fixedslit"
+                && patttype(r) == "along-slit-nod"
+                && r.is_set("PATT_NUM")
+        })
+    },
+    Rule {
+        attach: slit_nods,
+        ..rule("Asn_Lv2NRSFSS", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type == "nrs_fixedslit" && fixed_slit_path(r)
+        })
+    },
+    Rule {
+        attach: ifu_nods,
+        ..rule("Asn_Lv2NRSIFUNod", AsnType::Spec2, |r| {
+            spectral_science(r)
+                && r.exp_type == "nrs_ifu"
+                && !r.is_tso()
+                && matches!(patttype(r), "2-point-nod" | "4-point-nod")
+        })
+    },
+    // NIRSpec lamp exposures, calibrated as science, alone (`rules_level2b.py:769-862`).
+    rule("Asn_Lv2NRSLAMPImage", AsnType::Image2, |r| {
+        let value = |k| r.set_value(k);
+        r.exp_type == "nrs_lamp"
+            && value("GRATING") == Some("mirror")
+            && value("OPMODE").is_none_or(|m| m == "image")
+    }),
+    rule("Asn_Lv2NRSLAMPSpectral", AsnType::NrslampSpec2, |r| {
+        let value = |k| r.set_value(k);
+        let opmode_ok = match value("OPMODE") {
+            Some("msaspec") => value("MSAMETFL").is_some(),
+            _ => true,
         };
-    }
-    if IMAGE2_SCIENCE.contains(&t) {
-        let mut rules = image_rules(row);
-        if wfsc {
-            rules.push(wfsc_rule());
-        }
-        return rules;
-    }
-    if SPEC2_SCIENCE.contains(&t) {
-        return spectral_rules(pool, science);
-    }
-    Vec::new()
-}
-
-/// NIRSpec lamp exposures (`Asn_Lv2NRSLAMPImage`, `Asn_Lv2NRSLAMPSpectral`): calibrated as
-/// science, alone.
-fn lamp_rules(row: &Row) -> Vec<Rule> {
-    let value = |k| row.set_value(k);
-    let mut rules = Vec::new();
-    if row.exp_type == "nrs_lamp"
-        && value("GRATING") == Some("mirror")
-        && value("OPMODE").is_none_or(|m| m == "image")
-    {
-        rules.push(rule("Asn_Lv2NRSLAMPImage", "image2", nothing));
-    }
-    let opmode_ok = match value("OPMODE") {
-        Some("msaspec") => value("MSAMETFL").is_some(),
-        _ => true,
-    };
-    if value("FILTER") == Some("opaque")
-        && lamp_path(row)
-        && opmode_ok
-        && value("LAMP").is_some()
-        && value("GRATING") != Some("mirror")
-        && value("OPMODE") != Some("grating-only")
-        && value("LAMP") != Some("nolamp")
-    {
-        rules.push(rule("Asn_Lv2NRSLAMPSpectral", "nrslamp-spec2", nothing));
-    }
-    rules
-}
-
-fn image_rules(row: &Row) -> Vec<Rule> {
-    if row.is_tso() {
-        return vec![rule("Asn_Lv2ImageTSO", "tso-image2", nothing)];
-    }
-    let mut rules = match row.role {
-        Role::Background => vec![rule("Asn_Lv2ImageSpecial", "image2", nothing)],
-        // PSF references are calibrated as science at Stage 2.
-        Role::Psf => vec![
-            rule("Asn_Lv2ImageSpecial", "image2", nothing),
-            rule("Asn_Lv2Image", "image2", backgrounds),
-        ],
-        Role::Science => vec![rule("Asn_Lv2Image", "image2", backgrounds)],
-        _ => Vec::new(),
-    };
-    // `Asn_Lv2CoronAsRate`: full-frame NIRCam coronagraphy on the occulted detector, as plain
-    // `rate` images too. Its members differ from `Asn_Lv2Image`'s only when `*_uncal.*` names
-    // are renamed; otherwise pruning keeps `Asn_Lv2Image`'s.
-    if matches!(row.role, Role::Science | Role::Psf)
-        && row.exp_type == "nrc_coron"
-        && row.value("SUBARRAY") == Some("full")
-        && coron_detector(row)
-    {
-        rules.push(Rule {
-            coronagraphy: false,
-            ..rule("Asn_Lv2CoronAsRate", "image2", backgrounds)
-        });
-    }
-    rules
-}
-
-fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
-    let row = &pool[science];
-    let t = row.exp_type.as_str();
-    match t {
-        "nis_wfss" => return vec![rule("Asn_Lv2WFSSNIS", "spec2", wfss)],
-        "nrc_wfss" => return vec![rule("Asn_Lv2WFSSNRC", "spec2", wfss)],
-        _ => {}
-    }
-    // MIRI's slitless prism is also plain spectroscopy; pruning keeps the WFSS association
-    // when it has a direct image.
-    let mir_wfss = (t == "mir_wfss" && row.role == Role::Science)
-        .then(|| rule("Asn_Lv2WFSSMIR", "spec2", wfss));
-    // The IFU rules take only exposures whose grating and filter put light on the detector.
-    if !ifu_path(row) {
-        return Vec::new();
-    }
-    // An imprint is calibrated on its own; one of a background or PSF-reference observation
-    // may also be the science of `Asn_Lv2SpecSpecial` (`SPEC.md` §4.5 item 4).
-    let special = rule("Asn_Lv2SpecSpecial", "spec2", special_imprints);
-    match row.role {
-        Role::Imprint if pool.special.contains_key(&science) => {
-            return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing), special]
-        }
-        Role::Imprint => return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing)],
-        Role::Background | Role::Psf => return vec![special],
-        _ => {}
-    }
-    if t.starts_with("mir_lrs-") {
-        let mut rules = vec![rule("Asn_MIRLRSTAConfirm", "spec2", lrs_ta_confirm)];
-        if t == "mir_lrs-fixedslit" && patttype(row) == "along-slit-nod" && row.is_set("PATT_NUM") {
-            rules.push(Rule {
-                background_candidates: false,
-                ..rule("Asn_Lv2MIRLRSFixedSlitNod", "spec2", lrs_nods)
-            });
-        }
-        return rules;
-    }
-    if row.is_tso() && !matches!(t, "nrs_msaspec" | "nrs_fixedslit") {
-        let excluded = (t == "nis_soss" && !soss_calibrated(row))
-            || (t == "nrs_brightobj" && !fixed_slit_path(row))
+        is_lamp(r)
+            && value("FILTER") == Some("opaque")
+            && lamp_path(r)
+            && opmode_ok
+            && value("LAMP").is_some_and(|l| l != "nolamp")
+            && value("GRATING") != Some("mirror")
+            && value("OPMODE") != Some("grating-only")
+    }),
+    // MOS needs the metadata file (`SPEC.md` §4.5 item 5).
+    Rule {
+        attach: slit_nods,
+        ..rule("Asn_Lv2NRSMSA", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type == "nrs_msaspec" && r.is_set("MSAMETFL")
+        })
+    },
+    // Spectroscopy no dedicated rule takes (`rules_level2b.py:301-377`).
+    Rule {
+        attach: spec,
+        ..rule("Asn_Lv2Spec", AsnType::Spec2, |r| {
+            spectral_science(r)
+                && !r.is_tso()
+                && !is_nod_pattern(r)
+                && !matches!(
+                    r.exp_type.as_str(),
+                    "nrs_fixedslit" | "nrs_msaspec" | "mir_lrs-fixedslit" | "mir_lrs-slitless"
+                )
+        })
+    },
+    // Every imprint, calibrated on its own (`rules_level2b.py:381-411`).
+    rule("Asn_Lv2SpecImprint", AsnType::Spec2, |r| {
+        spectral(r) && r.role == Role::Imprint
+    }),
+    // Background and PSF-reference spectra as science, and imprints of a background or
+    // PSF-reference observation the rule takes as science (`rules_level2b.py:415-458`;
+    // `SPEC.md` §4.5 item 4).
+    Rule {
+        attach: special_imprints,
+        ..rule("Asn_Lv2SpecSpecial", AsnType::Spec2, |r| {
+            spectral(r) && matches!(r.role, Role::Background | Role::Psf | Role::Imprint)
+        })
+    },
+    rule("Asn_Lv2SpecTSO", AsnType::TsoSpec2, |r| {
+        let t = r.exp_type.as_str();
+        let excluded = (t == "nis_soss" && !soss_calibrated(r))
+            || (t == "nrs_brightobj" && !fixed_slit_path(r))
             || (t == "nrc_tsgrism"
-                && (row.value("PUPIL") == Some("clear")
-                    || row.value("DETECTOR") == Some("nrcblong")));
-        return if excluded {
-            Vec::new()
-        } else {
-            vec![rule("Asn_Lv2SpecTSO", "tso-spec2", nothing)]
-        };
-    }
-    match t {
-        "nrs_fixedslit" if fixed_slit_path(row) => {
-            vec![rule("Asn_Lv2NRSFSS", "spec2", slit_nods)]
-        }
-        "nrs_fixedslit" => Vec::new(),
-        "nrs_msaspec" if row.is_set("MSAMETFL") => vec![rule("Asn_Lv2NRSMSA", "spec2", slit_nods)],
-        // `Asn_Lv2Spec` leaves MOS to `Asn_Lv2NRSMSA`, which needs the metadata file
-        // (`SPEC.md` §4.5 item 5).
-        "nrs_msaspec" => Vec::new(),
-        "nrs_ifu" if matches!(patttype(row), "2-point-nod" | "4-point-nod") => {
-            vec![rule("Asn_Lv2NRSIFUNod", "spec2", ifu_nods)]
-        }
-        _ if is_nod_pattern(row) => mir_wfss.into_iter().collect(),
-        _ => [rule("Asn_Lv2Spec", "spec2", spec)]
-            .into_iter()
-            .chain(mir_wfss)
-            .collect(),
-    }
+                && (r.value("PUPIL") == Some("clear") || r.value("DETECTOR") == Some("nrcblong")));
+        spectral_science(r)
+            && r.is_tso()
+            && !matches!(
+                t,
+                "nrs_fixedslit" | "nrs_msaspec" | "mir_lrs-fixedslit" | "mir_lrs-slitless"
+            )
+            && !excluded
+    }),
+    // Science images of a wavefront-sensing visit (not NIRCam line-of-sight jitter), which
+    // `Asn_Lv2FGS` leaves out and `Asn_Lv2Image` takes as well (`rules_level2b.py:1241-1283`).
+    rule("Asn_Lv2WFSC", AsnType::Image2, |r| {
+        calibrated(r)
+            && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
+            && r.role == Role::Science
+            && is_wfsc_visit(r)
+            && !(r.exp_type == "nrc_image" && r.value("DMS_NOTE") == Some("wfsc_los_jitter"))
+    }),
+    // MIRI's slitless prism; pruning keeps it over `Asn_Lv2Spec` when it has a direct image.
+    Rule {
+        attach: wfss,
+        ..rule("Asn_Lv2WFSSMIR", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type == "mir_wfss" && !r.is_tso()
+        })
+    },
+    Rule {
+        attach: wfss,
+        ..rule("Asn_Lv2WFSSNIS", AsnType::Spec2, |r| {
+            calibrated(r) && r.exp_type == "nis_wfss"
+        })
+    },
+    Rule {
+        attach: wfss,
+        ..rule("Asn_Lv2WFSSNRC", AsnType::Spec2, |r| {
+            calibrated(r) && r.exp_type == "nrc_wfss"
+        })
+    },
+    Rule {
+        attach: lrs_ta_confirm,
+        ..rule("Asn_MIRLRSTAConfirm", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type.starts_with("mir_lrs-")
+        })
+    },
+];
+
+/// Acquisitions and the other exposures `Asn_Lv2ImageNonScience` takes
+/// (`IMAGE2_NONSCIENCE_EXP_TYPES`).
+fn non_science(r: &Row) -> bool {
+    let t = r.exp_type.as_str();
+    r.role == Role::TargetAcquisition || ACQUISITIONS.contains(&t) || IMAGE2_NONSCIENCE.contains(&t)
+}
+
+/// NIRSpec lamp exposures, which only the lamp rules take.
+fn is_lamp(r: &Row) -> bool {
+    matches!(r.exp_type.as_str(), "nrs_lamp" | "nrs_autoflat" | "nrs_autowave")
+}
+
+/// Whether any science rule may take the exposure: no acquisition or other non-science type,
+/// no lamp, dark, flat or engineering exposure.
+fn calibrated(r: &Row) -> bool {
+    !non_science(r)
+        && !is_lamp(r)
+        && !matches!(
+            r.role,
+            Role::Dark | Role::Flat | Role::Engineering | Role::Autoflat | Role::Autowave
+        )
+}
+
+/// Imaging science types, FGS aside (`IMAGE2_SCIENCE_EXP_TYPES`).
+fn imaging(r: &Row) -> bool {
+    calibrated(r)
+        && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
+        && !r.exp_type.starts_with("fgs_")
+}
+
+/// Spectroscopic types the general rules take (`SPEC2_SCIENCE_EXP_TYPES` but the NIRISS and
+/// NIRCam grisms, which only the WFSS rules take), on a path that gives light.
+fn spectral(r: &Row) -> bool {
+    calibrated(r)
+        && SPEC2_SCIENCE.contains(&r.exp_type.as_str())
+        && !matches!(r.exp_type.as_str(), "nis_wfss" | "nrc_wfss")
+        && ifu_path(r)
+}
+
+/// Spectroscopic science: no background, PSF reference or imprint.
+fn spectral_science(r: &Row) -> bool {
+    spectral(r) && r.role == Role::Science
 }
 
 /// `Constraint_WFSC`: a `VISITYPE` with `wfsc` inside it.
@@ -447,7 +481,7 @@ fn mode_keys(row: &Row) -> String {
     parts.join(" ")
 }
 
-fn attached(index: usize, exptype: &'static str, why: Arc<str>) -> Attached {
+fn attached(index: usize, exptype: ExpType<'static>, why: Arc<str>) -> Attached {
     Attached {
         name: Name::Row(index),
         exptype,
@@ -474,7 +508,7 @@ fn backgrounds(
     rows.sort_unstable();
     Some(
         rows.into_iter()
-            .map(|i| attached(i, "background", why.clone()))
+            .map(|i| attached(i, ExpType::Background, why.clone()))
             .collect(),
     )
 }
@@ -500,7 +534,7 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
     let same_target = checked.iter().any(|&i| pool[i].target == s.target);
     all.into_iter()
         .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
-        .map(|i| attached(i, "imprint", why.clone()))
+        .map(|i| attached(i, ExpType::Imprint, why.clone()))
         .collect()
 }
 
@@ -525,7 +559,7 @@ fn special_imprints(
             .copied()
             .filter(|&i| within(i))
             .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
-            .map(|i| attached(i, "imprint", why.clone()))
+            .map(|i| attached(i, ExpType::Imprint, why.clone()))
             .collect(),
     )
 }
@@ -556,7 +590,7 @@ fn lrs_ta_confirm(
 fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     (0..pool.len())
         .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
-        .map(|i| attached(i, "target_acquisition", "EXP_TYPE=MIR_TACONFIRM".into()))
+        .map(|i| attached(i, ExpType::TargetAcquisition, "EXP_TYPE=MIR_TACONFIRM".into()))
         .collect()
 }
 
@@ -579,7 +613,7 @@ fn lrs_nods(
         .map(|i| {
             attached(
                 i,
-                "background",
+                ExpType::Background,
                 "another ALONG-SLIT-NOD position (PATT_NUM)".into(),
             )
         })
@@ -613,7 +647,7 @@ fn slit_nods(
             let b = &pool[i];
             takes(b) && b.role == Role::Science && same_counts(b) && !overlap(s, b)
         })
-        .map(|i| attached(i, "background", why.clone()))
+        .map(|i| attached(i, ExpType::Background, why.clone()))
         .collect();
     // The candidate's other exposures of the mode come along as they are: backgrounds
     // (`BKGDTARG=T`, `SPEC.md` §4.5 item 2) and imprints, not pruned (neither rule prunes them).
@@ -621,8 +655,8 @@ fn slit_nods(
     let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     for i in (0..pool.len()).filter(|&i| i != science && within(i) && takes(&pool[i])) {
         match pool[i].role {
-            Role::Background => members.push(attached(i, "background", background_why.clone())),
-            Role::Imprint => members.push(attached(i, "imprint", imprint_why.clone())),
+            Role::Background => members.push(attached(i, ExpType::Background, background_why.clone())),
+            Role::Imprint => members.push(attached(i, ExpType::Imprint, imprint_why.clone())),
             _ => {}
         }
     }
@@ -675,7 +709,7 @@ fn ifu_nods(
                 && same_mode(s, b)
                 && patttype(b) == patttype(s)
         })
-        .map(|i| attached(i, "background", why.clone()))
+        .map(|i| attached(i, ExpType::Background, why.clone()))
         .collect();
     // `patttype` is a unique key of the rule: backgrounds and imprints of another pattern do
     // not join (`SPEC.md` §4.5 item 3).
@@ -710,9 +744,9 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
     .into();
     Some(
         [
-            ("_i2d.fits", "direct_image"),
-            ("_cat.ecsv", "sourcecat"),
-            ("_segm.fits", "segmap"),
+            ("_i2d.fits", ExpType::DirectImage),
+            ("_cat.ecsv", ExpType::Sourcecat),
+            ("_segm.fits", ExpType::Segmap),
         ]
         .into_iter()
         .map(|(suffix, exptype)| Attached {
