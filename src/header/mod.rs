@@ -114,14 +114,14 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
     // Which of those the generator renames, worked out once: the `*_uncal.*` names.
     let renamed: Vec<bool> = names
         .iter()
-        .map(|n| naming::level2_name(n, "").is_some())
+        .map(|n| crate::naming::level2_name(n, "").is_some())
         .collect();
     // A member's name: the exposure's, with `uncal` replaced by `suffix` in a `*_uncal.*` name
     // as the generator renames it, or a derived name. `suffix` is asked only for those.
     let name = |n: &Name, suffix: &dyn Fn(usize) -> Option<&'static str>| -> Rc<OsStr> {
         match n {
             Name::Row(i) if renamed[*i] => suffix(*i)
-                .and_then(|s| naming::level2_name(&names[*i], s))
+                .and_then(|s| crate::naming::level2_name(&names[*i], s))
                 .map_or_else(|| names[*i].clone(), Rc::from),
             Name::Row(i) => names[*i].clone(),
             Name::Derived(derived) => OsStr::new(derived).into(),
@@ -184,13 +184,12 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         let suffix = |i: usize| Some(pool[i].stage2_suffix(planned.coronagraphy));
         let science = Name::Row(planned.science);
         let members = std::iter::once((name(&science, &suffix), ExpType::Science, nothing.clone()))
-            .chain(planned.attached.iter().map(|a| {
-                (
-                    name(&a.name, &suffix),
-                    a.exptype,
-                    a.why.clone(),
-                )
-            }))
+            .chain(
+                planned
+                    .attached
+                    .iter()
+                    .map(|a| (name(&a.name, &suffix), a.exptype, a.why.clone())),
+            )
             .collect();
         made.push(Made {
             product: crate::naming::stage2_product_name(base).into_owned(),

@@ -12,11 +12,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::exposure::Role;
-use crate::model::{AsnType, ExpType};
 use super::pool::{
     coron_detector, fixed_slit_path, ifu_path, lamp_path, soss_calibrated, Row, ACQUISITIONS,
     IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
 };
+use crate::model::{AsnType, ExpType};
 
 pub use super::plan::{Name, SHARED_CANDIDATE};
 
@@ -397,7 +397,10 @@ fn non_science(r: &Row) -> bool {
 
 /// NIRSpec lamp exposures, which only the lamp rules take.
 fn is_lamp(r: &Row) -> bool {
-    matches!(r.exp_type.as_str(), "nrs_lamp" | "nrs_autoflat" | "nrs_autowave")
+    matches!(
+        r.exp_type.as_str(),
+        "nrs_lamp" | "nrs_autoflat" | "nrs_autowave"
+    )
 }
 
 /// Whether any science rule may take the exposure: no acquisition or other non-science type,
@@ -590,7 +593,13 @@ fn lrs_ta_confirm(
 fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     (0..pool.len())
         .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
-        .map(|i| attached(i, ExpType::TargetAcquisition, "EXP_TYPE=MIR_TACONFIRM".into()))
+        .map(|i| {
+            attached(
+                i,
+                ExpType::TargetAcquisition,
+                "EXP_TYPE=MIR_TACONFIRM".into(),
+            )
+        })
         .collect()
 }
 
@@ -655,7 +664,9 @@ fn slit_nods(
     let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     for i in (0..pool.len()).filter(|&i| i != science && within(i) && takes(&pool[i])) {
         match pool[i].role {
-            Role::Background => members.push(attached(i, ExpType::Background, background_why.clone())),
+            Role::Background => {
+                members.push(attached(i, ExpType::Background, background_why.clone()))
+            }
             Role::Imprint => members.push(attached(i, ExpType::Imprint, imprint_why.clone())),
             _ => {}
         }
@@ -930,4 +941,405 @@ fn special_spectral(rows: &[Row]) -> HashMap<usize, Vec<usize>> {
         }
     }
     planned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::pool::pool;
+    use super::super::read::{Header, Keyword};
+    use super::super::Exposure;
+    use super::*;
+
+    /// The pool of exposures named `names`, each with the keywords given as `KEY=VALUE`
+    /// words (`T` and `F` are logicals, digits not led by `0` integers; `~` stands for `_`, so that names
+    /// read as words).
+    fn rows(exposures: &[(&str, &str)]) -> Vec<Row> {
+        let exposures = exposures
+            .iter()
+            .map(|(name, cards)| {
+                let keywords = cards.split_whitespace().map(|card| {
+                    let (key, value) = card.split_once('=').unwrap();
+                    let value = match value {
+                        "T" => Keyword::Logical(true),
+                        "F" => Keyword::Logical(false),
+                        v if !v.starts_with('0') && v.parse::<i64>().is_ok() => {
+                            Keyword::Integer(v.parse().unwrap())
+                        }
+                        v => Keyword::Text(v.replace('~', "_")),
+                    };
+                    (key.replace('~', "_"), value)
+                });
+                Exposure::new(*name, Header::new(*name, keywords))
+            })
+            .collect();
+        pool(exposures).unwrap()
+    }
+
+    /// The names of the rules that take `row` as their science.
+    fn takers(row: &Row) -> Vec<&'static str> {
+        RULES
+            .iter()
+            .filter(|r| (r.accepts)(row))
+            .map(|r| r.name)
+            .collect()
+    }
+
+    const BASE: &str = "PROGRAM=01234 OBSERVTN=001 TARGNAME=A";
+
+    /// For each rule, an exposure it takes, and every rule that takes that exposure.
+    const TAKES: &[(&str, &str, &[&str])] = &[
+        (
+            "Asn_Lv2CoronAsRate",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~CORON DETECTOR=NRCA2 FILTER=F210M PUPIL=MASKRND SUBARRAY=FULL",
+            &["Asn_Lv2CoronAsRate", "Asn_Lv2Image"],
+        ),
+        ("Asn_Lv2FGS", "INSTRUME=FGS EXP~TYPE=FGS~FOCUS DETECTOR=GUIDER1", &["Asn_Lv2FGS"]),
+        (
+            "Asn_Lv2Image",
+            "INSTRUME=MIRI EXP~TYPE=MIR~IMAGE DETECTOR=MIRIMAGE FILTER=F770W SUBARRAY=FULL",
+            &["Asn_Lv2Image"],
+        ),
+        (
+            "Asn_Lv2ImageNonScience",
+            "INSTRUME=MIRI EXP~TYPE=MIR~TACQ DETECTOR=MIRIMAGE FILTER=F560W BKGDTARG=T",
+            &["Asn_Lv2ImageNonScience"],
+        ),
+        (
+            "Asn_Lv2ImageSpecial",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~IMAGE DETECTOR=NRCB1 FILTER=F200W BKGDTARG=T",
+            &["Asn_Lv2ImageSpecial"],
+        ),
+        (
+            "Asn_Lv2ImageTSO",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~TSIMAGE DETECTOR=NRCA1 FILTER=F210M",
+            &["Asn_Lv2ImageTSO"],
+        ),
+        (
+            "Asn_Lv2MIRLRSFixedSlitNod",
+            "INSTRUME=MIRI EXP~TYPE=MIR~LRS-FIXEDSLIT DETECTOR=MIRIMAGE FILTER=P750L \
+             PATTTYPE=ALONG-SLIT-NOD PATT~NUM=1",
+            &["Asn_Lv2MIRLRSFixedSlitNod", "Asn_MIRLRSTAConfirm"],
+        ),
+        (
+            "Asn_Lv2NRSFSS",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~FIXEDSLIT DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             FXD~SLIT=S200A1",
+            &["Asn_Lv2NRSFSS"],
+        ),
+        (
+            "Asn_Lv2NRSIFUNod",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             PATTTYPE=2-POINT-NOD",
+            &["Asn_Lv2NRSIFUNod"],
+        ),
+        (
+            "Asn_Lv2NRSLAMPImage",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~LAMP DETECTOR=NRS1 FILTER=OPAQUE GRATING=MIRROR \
+             OPMODE=IMAGE LAMP=FLAT1",
+            &["Asn_Lv2NRSLAMPImage"],
+        ),
+        (
+            "Asn_Lv2NRSLAMPSpectral",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~LAMP DETECTOR=NRS1 FILTER=OPAQUE GRATING=G395H \
+             OPMODE=FIXEDSLIT LAMP=FLAT3",
+            &["Asn_Lv2NRSLAMPSpectral"],
+        ),
+        (
+            "Asn_Lv2NRSMSA",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~MSASPEC DETECTOR=NRS1 FILTER=F290LP GRATING=G395M \
+             MSAMETFL=msa.fits",
+            &["Asn_Lv2NRSMSA"],
+        ),
+        (
+            "Asn_Lv2Spec",
+            "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFUSHORT BAND=SHORT",
+            &["Asn_Lv2Spec"],
+        ),
+        (
+            "Asn_Lv2SpecImprint",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             IS~IMPRT=T",
+            &["Asn_Lv2SpecImprint", "Asn_Lv2SpecSpecial"],
+        ),
+        (
+            "Asn_Lv2SpecSpecial",
+            "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFUSHORT BAND=SHORT BKGDTARG=T",
+            &["Asn_Lv2SpecSpecial"],
+        ),
+        (
+            "Asn_Lv2SpecTSO",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~BRIGHTOBJ DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             FXD~SLIT=S1600A1",
+            &["Asn_Lv2SpecTSO"],
+        ),
+        (
+            "Asn_Lv2WFSC",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~IMAGE DETECTOR=NRCA3 FILTER=F212N \
+             VISITYPE=PRIME~WFSC~ROUTINE",
+            &["Asn_Lv2Image", "Asn_Lv2WFSC"],
+        ),
+        (
+            "Asn_Lv2WFSSMIR",
+            "INSTRUME=MIRI EXP~TYPE=MIR~WFSS DETECTOR=MIRIMAGE FILTER=P750L",
+            &["Asn_Lv2Spec", "Asn_Lv2WFSSMIR"],
+        ),
+        (
+            "Asn_Lv2WFSSNIS",
+            "INSTRUME=NIRISS EXP~TYPE=NIS~WFSS DETECTOR=NIS FILTER=GR150R PUPIL=F150W",
+            &["Asn_Lv2WFSSNIS"],
+        ),
+        (
+            "Asn_Lv2WFSSNRC",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~WFSS DETECTOR=NRCALONG FILTER=F444W PUPIL=GRISMR",
+            &["Asn_Lv2WFSSNRC"],
+        ),
+        (
+            "Asn_MIRLRSTAConfirm",
+            "INSTRUME=MIRI EXP~TYPE=MIR~LRS-SLITLESS DETECTOR=MIRIMAGE FILTER=P750L",
+            &["Asn_MIRLRSTAConfirm"],
+        ),
+    ];
+
+    #[test]
+    fn each_rule_takes_its_exposures_and_only_the_rules_meant_to_share_them_do() {
+        for rule in RULES {
+            let Some((_, cards, all)) = TAKES.iter().find(|(name, ..)| *name == rule.name) else {
+                panic!("{}: no exposure it takes in TAKES", rule.name);
+            };
+            let pool = rows(&[(
+                "jw01234001001_02101_00001_x_rate.fits",
+                &format!("{BASE} {cards}"),
+            )]);
+            assert_eq!(
+                takers(&pool[0]),
+                *all,
+                "{}: the rules that take {cards}",
+                rule.name
+            );
+        }
+    }
+
+    #[test]
+    fn rules_are_in_the_order_of_their_names_as_the_generator_runs_them() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_is_a_stage_2_rule_of_the_rule_table_with_its_needs() {
+        use crate::rules::{Needs, Rule as Known};
+        for rule in RULES {
+            let known = Known::find(rule.name)
+                .unwrap_or_else(|_| panic!("{}: not in rules::RULES", rule.name));
+            assert_eq!(known.stage(), crate::model::Stage::Two, "{}", rule.name);
+            assert_eq!(
+                rule.asn_type.stage(),
+                crate::model::Stage::Two,
+                "{}",
+                rule.name
+            );
+            assert_eq!(known.needs(), Needs::Nothing, "{}", rule.name);
+        }
+    }
+
+    /// The Stage 2 associations of `exposures`: (rule, asn_id, science name, members as
+    /// `type:name` sorted).
+    fn planned(exposures: &[(&str, &str)]) -> Vec<(&'static str, String, String, Vec<String>)> {
+        let pool = rows(exposures);
+        let name = |n: &Name| match n {
+            Name::Row(i) => pool[*i].exposure.name.to_string_lossy().into_owned(),
+            Name::Derived(d) => d.clone(),
+        };
+        associations(&pool)
+            .into_iter()
+            .map(|p| {
+                let mut members: Vec<String> = p
+                    .attached
+                    .iter()
+                    .map(|a| format!("{}:{}", a.exptype, name(&a.name)))
+                    .collect();
+                members.sort();
+                (p.rule, p.asn_id, name(&Name::Row(p.science)), members)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn asn_lv2_image_attaches_the_backgrounds_of_its_mode_from_the_shared_candidate() {
+        let image = "INSTRUME=MIRI EXP~TYPE=MIR~IMAGE DETECTOR=MIRIMAGE SUBARRAY=FULL";
+        let made = planned(&[
+            ("a_rate.fits", &format!("{BASE} {image} FILTER=F770W")),
+            (
+                "b_rate.fits",
+                &format!("{BASE} {image} FILTER=F770W BKGDTARG=T OBSERVTN=002"),
+            ),
+            (
+                "c_rate.fits",
+                &format!("{BASE} {image} FILTER=F560W BKGDTARG=T OBSERVTN=002"),
+            ),
+        ]);
+        assert!(
+            made.contains(&(
+                "Asn_Lv2Image",
+                "c1000".into(),
+                "a_rate.fits".into(),
+                vec!["background:b_rate.fits".into()]
+            )),
+            "Asn_Lv2Image: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_wfssnrc_takes_the_direct_image_of_the_grism_s_own_filter() {
+        let nrc = "INSTRUME=NIRCAM DETECTOR=NRCALONG SUBARRAY=FULL";
+        let made = planned(&[
+            (
+                "a1_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~WFSS FILTER=F356W PUPIL=GRISMR"),
+            ),
+            (
+                "a2_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~IMAGE FILTER=F356W PUPIL=CLEAR"),
+            ),
+            (
+                "b1_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~WFSS FILTER=F444W PUPIL=GRISMR"),
+            ),
+            (
+                "b2_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~IMAGE FILTER=F444W PUPIL=CLEAR"),
+            ),
+        ]);
+        let wfss: Vec<_> = made.iter().filter(|m| m.0 == "Asn_Lv2WFSSNRC").collect();
+        assert_eq!(wfss.len(), 2, "Asn_Lv2WFSSNRC: {made:?}");
+        assert!(
+            wfss[0]
+                .3
+                .contains(&"direct_image:jw01234-o001_t001_nircam_clear-f356w_i2d.fits".into()),
+            "Asn_Lv2WFSSNRC: {wfss:?}"
+        );
+        assert!(
+            wfss[1]
+                .3
+                .contains(&"direct_image:jw01234-o001_t001_nircam_clear-f444w_i2d.fits".into()),
+            "Asn_Lv2WFSSNRC: {wfss:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_nrsifunod_attaches_backgrounds_of_its_own_pattern_only() {
+        let ifu = "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H";
+        let made = planned(&[
+            (
+                "a1_rate.fits",
+                &format!("{BASE} {ifu} PATTTYPE=2-POINT-NOD PATT~NUM=1"),
+            ),
+            (
+                "a2_rate.fits",
+                &format!("{BASE} {ifu} PATTTYPE=2-POINT-NOD PATT~NUM=2"),
+            ),
+            (
+                "b_rate.fits",
+                &format!("{BASE} {ifu} PATTTYPE=CYCLING BKGDTARG=T OBSERVTN=002"),
+            ),
+        ]);
+        assert!(
+            made.contains(&(
+                "Asn_Lv2NRSIFUNod",
+                "o001".into(),
+                "a1_rate.fits".into(),
+                vec!["background:a2_rate.fits".into()]
+            )),
+            "Asn_Lv2NRSIFUNod: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_nrsmsa_leaves_out_an_exposure_without_its_metadata_file() {
+        let mos =
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~MSASPEC DETECTOR=NRS1 FILTER=F290LP GRATING=G395M \
+                   NUMDTHPT=3 SUBPXPTS=1";
+        let made = planned(&[
+            (
+                "a1_rate.fits",
+                &format!("{BASE} {mos} PATT~NUM=1 MSAMETFL=m.fits"),
+            ),
+            ("a2_rate.fits", &format!("{BASE} {mos} PATT~NUM=2")),
+            (
+                "a3_rate.fits",
+                &format!("{BASE} {mos} PATT~NUM=3 MSAMETFL=m.fits"),
+            ),
+        ]);
+        assert_eq!(made.len(), 2, "Asn_Lv2NRSMSA: {made:?}");
+        assert_eq!(
+            made[0].3,
+            ["background:a3_rate.fits"],
+            "Asn_Lv2NRSMSA: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_specspecial_attaches_only_the_first_imprint_of_a_background_observation() {
+        let ifu = "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+                   PATTTYPE=2-POINT-DITHER BKGDTARG=T";
+        let made = planned(&[
+            ("a_rate.fits", &format!("{BASE} {ifu}")),
+            ("b1_rate.fits", &format!("{BASE} {ifu} IS~IMPRT=T")),
+            ("b2_rate.fits", &format!("{BASE} {ifu} IS~IMPRT=T")),
+        ]);
+        let special: Vec<_> = made
+            .iter()
+            .filter(|m| m.0 == "Asn_Lv2SpecSpecial")
+            .collect();
+        assert_eq!(
+            special,
+            [
+                &(
+                    "Asn_Lv2SpecSpecial",
+                    "o001".into(),
+                    "a_rate.fits".into(),
+                    vec!["imprint:b1_rate.fits".into()]
+                ),
+                &(
+                    "Asn_Lv2SpecSpecial",
+                    "o001".into(),
+                    "b2_rate.fits".into(),
+                    vec![]
+                ),
+            ],
+            "Asn_Lv2SpecSpecial: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_nrsfss_attaches_the_background_targets_of_its_mode() {
+        let fs = "INSTRUME=NIRSPEC EXP~TYPE=NRS~FIXEDSLIT DETECTOR=NRS1 FILTER=F290LP \
+                  GRATING=G395H FXD~SLIT=S200A1 SUBARRAY=SUBS200A1 NUMDTHPT=2 SUBPXPTS=1";
+        let made = planned(&[
+            ("a1_rate.fits", &format!("{BASE} {fs} PATT~NUM=1")),
+            ("a2_rate.fits", &format!("{BASE} {fs} PATT~NUM=2")),
+            (
+                "b_rate.fits",
+                &format!("{BASE} {fs} PATT~NUM=1 BKGDTARG=T OBSERVTN=002"),
+            ),
+        ]);
+        assert!(
+            made.contains(&(
+                "Asn_Lv2NRSFSS",
+                "c1000".into(),
+                "a1_rate.fits".into(),
+                vec![
+                    "background:a2_rate.fits".into(),
+                    "background:b_rate.fits".into()
+                ]
+            )),
+            "Asn_Lv2NRSFSS: {made:?}"
+        );
+    }
 }
