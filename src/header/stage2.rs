@@ -130,7 +130,14 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                     continue;
                 };
                 let shared = candidate == SHARED_CANDIDATE;
-                let has_background = attached.iter().any(|a| a.exptype == ExpType::Background);
+                // A background candidate's association is valid only with a background
+                // exposure (`BKGDTARG`) among the members it gathered; nod partners turned
+                // backgrounds when it is split do not count (`validate_candidates`,
+                // `jwst/associations/lib/rules_level2_base.py:364-392`).
+                let has_background = attached.iter().any(|a| {
+                    a.exptype == ExpType::Background
+                        && matches!(a.name, Name::Row(i) if pool[i].role == Role::Background)
+                });
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
@@ -430,9 +437,15 @@ fn spectral(r: &Row) -> bool {
         && ifu_path(r)
 }
 
-/// Spectroscopic science: no background, PSF reference or imprint.
+/// Spectroscopic science: no background or imprint; PSF references are science at Stage 2
+/// (`jwst/associations/lib/rules_level2_base.py:113-140`).
 fn spectral_science(r: &Row) -> bool {
-    spectral(r) && r.role == Role::Science
+    spectral(r) && is_science(r)
+}
+
+/// Whether Stage 2 types the exposure science: PSF references are calibrated as science.
+fn is_science(r: &Row) -> bool {
+    matches!(r.role, Role::Science | Role::Psf)
 }
 
 /// `Constraint_WFSC`: a `VISITYPE` with `wfsc` inside it.
@@ -640,9 +653,13 @@ fn slit_nods(
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let fs = s.exp_type == "nrs_fixedslit";
-    // Every member of a MOS association needs the metadata file (`SPEC.md` §4.5 item 5).
-    let takes =
-        |b: &Row| b.exp_type == s.exp_type && same_mode(s, b) && (fs || b.is_set("MSAMETFL"));
+    // Every member of a MOS association needs the science's metadata file, a unique key of
+    // the rule (`SPEC.md` §4.5 item 5).
+    let takes = |b: &Row| {
+        b.exp_type == s.exp_type
+            && same_mode(s, b)
+            && (fs || (b.is_set("MSAMETFL") && b.value("MSAMETFL") == s.value("MSAMETFL")))
+    };
     // Fixed-slit science exposures share the nod pattern's counts too.
     let same_counts = |b: &Row| {
         !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
@@ -654,7 +671,7 @@ fn slit_nods(
         .filter(|&i| i != science && within(i))
         .filter(|&i| {
             let b = &pool[i];
-            takes(b) && b.role == Role::Science && same_counts(b) && !overlap(s, b)
+            takes(b) && is_science(b) && same_counts(b) && !overlap(s, b)
         })
         .map(|i| attached(i, ExpType::Background, why.clone()))
         .collect();
@@ -716,7 +733,7 @@ fn ifu_nods(
         .filter(|&i| {
             let b = &pool[i];
             b.exp_type == "nrs_ifu"
-                && b.role == Role::Science
+                && is_science(b)
                 && same_mode(s, b)
                 && patttype(b) == patttype(s)
         })
