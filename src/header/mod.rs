@@ -208,7 +208,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 planned.rule,
                 row.program(),
                 &planned.asn_id,
-                row.target.to_string(),
+                planned.target.to_string(),
             ),
             members,
         });

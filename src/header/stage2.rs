@@ -42,6 +42,9 @@ pub struct Planned {
     pub asn_id: String,
     /// The science row.
     pub science: usize,
+    /// The association's target number: that of the exposure that started it, which is not
+    /// always the science (`_init_hook`, `jwst/associations/lib/rules_level2_base.py:242`).
+    pub target: usize,
     /// The other members.
     pub attached: Vec<Attached>,
     /// Whether coronagraphic members are per-integration products (all but
@@ -141,11 +144,13 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
+                let target = pool[first_member(pool, rule, science, &in_candidate, &attached)].target;
                 proposals.push(Planned {
                     asn_type: rule.asn_type,
                     rule: rule.name,
                     asn_id: candidate.to_string(),
                     science,
+                    target,
                     attached,
                     coronagraphy: rule.coronagraphy,
                 });
@@ -210,6 +215,9 @@ pub(crate) struct Rule {
     pub(crate) background_candidates: bool,
     /// Whether coronagraphic members are per-integration products.
     coronagraphy: bool,
+    /// Whether it gathers a whole nod set in one association and splits it per science
+    /// (`AsnMixin_Lv2Nod`).
+    nods: bool,
 }
 
 const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) -> Rule {
@@ -220,6 +228,7 @@ const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) 
         attach: nothing,
         background_candidates: true,
         coronagraphy: true,
+        nods: false,
     }
 }
 
@@ -277,12 +286,14 @@ pub(crate) static RULES: &[Rule] = &[
         })
     },
     Rule {
+        nods: true,
         attach: slit_nods,
         ..rule("Asn_Lv2NRSFSS", AsnType::Spec2, |r| {
             spectral_science(r) && r.exp_type == "nrs_fixedslit" && fixed_slit_path(r)
         })
     },
     Rule {
+        nods: true,
         attach: ifu_nods,
         ..rule("Asn_Lv2NRSIFUNod", AsnType::Spec2, |r| {
             spectral_science(r)
@@ -314,6 +325,7 @@ pub(crate) static RULES: &[Rule] = &[
     }),
     // MOS needs the metadata file (`SPEC.md` §4.5 item 5).
     Rule {
+        nods: true,
         attach: slit_nods,
         ..rule("Asn_Lv2NRSMSA", AsnType::Spec2, |r| {
             spectral_science(r) && r.exp_type == "nrs_msaspec" && r.is_set("MSAMETFL")
@@ -652,43 +664,100 @@ fn slit_nods(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let fs = s.exp_type == "nrs_fixedslit";
-    // Every member of a MOS association needs the science's metadata file, a unique key of
-    // the rule (`SPEC.md` §4.5 item 5).
-    let takes = |b: &Row| {
-        b.exp_type == s.exp_type
-            && same_mode(s, b)
-            && (fs || (b.is_set("MSAMETFL") && b.value("MSAMETFL") == s.value("MSAMETFL")))
-    };
-    // Fixed-slit science exposures share the nod pattern's counts too.
-    let same_counts = |b: &Row| {
-        !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
-            .iter()
-            .all(|k| b.first_of(k) == s.first_of(k))
-    };
     let why: Arc<str> = format!("another nod position (PATT_NUM), same {}", mode_keys(s)).into();
-    let mut members: Vec<Attached> = (0..pool.len())
-        .filter(|&i| i != science && within(i))
-        .filter(|&i| {
-            let b = &pool[i];
-            takes(b) && is_science(b) && same_counts(b) && !overlap(s, b)
-        })
-        .map(|i| attached(i, ExpType::Background, why.clone()))
-        .collect();
-    // The candidate's other exposures of the mode come along as they are: backgrounds
-    // (`BKGDTARG=T`, `SPEC.md` §4.5 item 2) and imprints, not pruned (neither rule prunes them).
     let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
     let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
-    for i in (0..pool.len()).filter(|&i| i != science && within(i) && takes(&pool[i])) {
-        match pool[i].role {
-            Role::Background => {
-                members.push(attached(i, ExpType::Background, background_why.clone()))
+    let mut members = Vec::new();
+    // The other science exposures are backgrounds unless they overlap; the rest come along as
+    // they are: backgrounds (`BKGDTARG=T`, `SPEC.md` §4.5 item 2) and imprints, not pruned
+    // (neither rule prunes them).
+    for i in nod_set(pool, science, within).filter(|&i| i != science) {
+        let b = &pool[i];
+        match b.role {
+            _ if is_science(b) && !overlap(s, b) => {
+                members.push(attached(i, ExpType::Background, why.clone()))
             }
+            Role::Background => members.push(attached(i, ExpType::Background, background_why.clone())),
             Role::Imprint => members.push(attached(i, ExpType::Imprint, imprint_why.clone())),
             _ => {}
         }
     }
     Some(members)
+}
+
+/// The exposures a nod rule gathers with `science` into one association before splitting it
+/// per science exposure, in pool order, `science` included.
+fn nod_set<'a>(
+    pool: &'a Pool<'a>,
+    science: usize,
+    within: &'a dyn Fn(usize) -> bool,
+) -> impl Iterator<Item = usize> + 'a {
+    let s = &pool[science];
+    let fs = s.exp_type == "nrs_fixedslit";
+    let ifu = s.exp_type == "nrs_ifu";
+    // Every member of a MOS association needs the science's metadata file, a unique key of
+    // the rule (`SPEC.md` §4.5 item 5); `patttype` is one of the IFU rule (item 3).
+    let takes = move |b: &Row| {
+        b.exp_type == s.exp_type
+            && same_mode(s, b)
+            && (fs || ifu || (b.is_set("MSAMETFL") && b.value("MSAMETFL") == s.value("MSAMETFL")))
+            && (!ifu || patttype(b) == patttype(s))
+    };
+    // Fixed-slit science exposures share the nod pattern's counts too.
+    let same_counts = move |b: &Row| {
+        !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
+            .iter()
+            .all(|k| b.first_of(k) == s.first_of(k))
+    };
+    (0..pool.len()).filter(move |&i| {
+        let b = &pool[i];
+        within(i)
+            && takes(b)
+            && match b.role {
+                Role::Background | Role::Imprint => true,
+                _ => is_science(b) && same_counts(b),
+            }
+    })
+}
+
+/// The exposure that started the association the generator made for `science` under
+/// `rule`: for a nod rule, the first of the nod set; for a rule of one science, the first
+/// background or imprint attached before the science when the science is the first of its
+/// mode the rule takes in the candidate (the association that member started takes it; after
+/// a science of the mode it would have joined that one's), else the science.
+fn first_member(
+    pool: &Pool<'_>,
+    rule: &Rule,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+    attached: &[Attached],
+) -> usize {
+    if rule.nods {
+        return nod_set(pool, science, within).next().unwrap_or(science);
+    }
+    let s = &pool[science];
+    let earliest = attached
+        .iter()
+        .filter_map(|a| match a.name {
+            // A target acquisition joins whatever association is there first.
+            Name::Row(i)
+                if matches!(pool[i].role, Role::Background | Role::Imprint) && i < science =>
+            {
+                Some(i)
+            }
+            _ => None,
+        })
+        .min();
+    match earliest {
+        Some(first)
+            if !(0..science).any(|j| {
+                within(j) && is_science(&pool[j]) && (rule.accepts)(&pool[j]) && same_mode(s, &pool[j])
+            }) =>
+        {
+            first
+        }
+        _ => science,
+    }
 }
 
 /// Whether nod partner `b` overlaps science `s`, so that it cannot be its background.
@@ -728,29 +797,36 @@ fn ifu_nods(
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let why: Arc<str> = format!("another {} position", patttype(s).to_uppercase()).into();
-    let mut members: Vec<Attached> = (0..pool.len())
-        .filter(|&i| i != science && within(i))
-        .filter(|&i| {
-            let b = &pool[i];
-            b.exp_type == "nrs_ifu"
-                && is_science(b)
-                && same_mode(s, b)
-                && patttype(b) == patttype(s)
-        })
-        .map(|i| attached(i, ExpType::Background, why.clone()))
+    let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
+    let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
+    let set: Vec<usize> = nod_set(pool, science, within).collect();
+    // `prune_imprints` runs before the split, on every science exposure of the set: imprints
+    // of the science's kind (background or not) are kept only for the targets of the set's
+    // science exposures, if any are (`jwst/associations/lib/rules_level2_base.py:926-1017`).
+    let sciences: Vec<&Row> = set.iter().map(|&i| &pool[i]).filter(|b| is_science(b)).collect();
+    let background_science = sciences.iter().any(|b| b.is_set("BKGDTARG"));
+    let checked = |b: &Row| b.is_set("BKGDTARG") == background_science;
+    let imprints: Vec<usize> = set
+        .iter()
+        .copied()
+        .filter(|&i| pool[i].role == Role::Imprint)
         .collect();
-    // `patttype` is a unique key of the rule: backgrounds and imprints of another pattern do
-    // not join (`SPEC.md` §4.5 item 3).
-    let same_pattern =
-        |a: &Attached| matches!(a.name, Name::Row(i) if patttype(&pool[i]) == patttype(s));
-    members.extend(
-        backgrounds(pool, science, within)?
-            .into_iter()
-            .filter(same_pattern),
-    );
-    members.extend(imprints(pool, science, &|i| {
-        within(i) && patttype(&pool[i]) == patttype(s)
-    }));
+    let matches = |b: &Row| sciences.iter().any(|t| t.target == b.target);
+    let any_match = imprints
+        .iter()
+        .any(|&i| checked(&pool[i]) && matches(&pool[i]));
+    let mut members = Vec::new();
+    for i in set.into_iter().filter(|&i| i != science) {
+        let b = &pool[i];
+        match b.role {
+            _ if is_science(b) => members.push(attached(i, ExpType::Background, why.clone())),
+            Role::Background => members.push(attached(i, ExpType::Background, background_why.clone())),
+            Role::Imprint if !(any_match && checked(b) && !matches(b)) => {
+                members.push(attached(i, ExpType::Imprint, imprint_why.clone()))
+            }
+            _ => {}
+        }
+    }
     Some(members)
 }
 
