@@ -75,7 +75,7 @@ impl Planned {
 /// The pool's rows, with the rows some rules look through picked out once.
 pub(crate) struct Pool<'a> {
     rows: &'a [Row],
-    /// Rows of background exposures, in classes of one mode (equal [`MODE_KEYS`]), each in
+    /// Rows of background exposures (`BKGDTARG` set; PSF references too), in classes of one mode (equal [`MODE_KEYS`]), each in
     /// pool order: a science exposure's mode is compared once per class.
     backgrounds: Vec<Vec<usize>>,
     /// Rows of imprint exposures.
@@ -117,7 +117,15 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let with_role = |role| (0..rows.len()).filter(|&i| rows[i].role == role).collect();
     let pool = &Pool {
         rows,
-        backgrounds: classes(rows, with_role(Role::Background)),
+        backgrounds: classes(
+            rows,
+            (0..rows.len())
+                .filter(|&i| {
+                    matches!(rows[i].role, Role::Background | Role::Psf)
+                        && rows[i].is_set("BKGDTARG")
+                })
+                .collect(),
+        ),
         imprints: with_role(Role::Imprint),
         wfss_direct: wfss_directs(rows),
         special: special_spectral(rows),
@@ -144,7 +152,8 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
-                let target = pool[first_member(pool, rule, science, &in_candidate, &attached)].target;
+                let target =
+                    pool[first_member(pool, rule, science, &in_candidate, &attached)].target;
                 proposals.push(Planned {
                     asn_type: rule.asn_type,
                     rule: rule.name,
@@ -256,7 +265,7 @@ pub(crate) static RULES: &[Rule] = &[
     },
     // FGS, but for a wavefront-sensing visit (`rules_level2b.py:268-297`).
     rule("Asn_Lv2FGS", AsnType::Image2, |r| {
-        calibrated(r) && r.exp_type.starts_with("fgs_") && !is_wfsc_visit(r)
+        calibrated(r) && is_science(r) && r.exp_type.starts_with("fgs_") && !is_wfsc_visit(r)
     }),
     // Imaging science, PSF references calibrated as science too (`rules_level2b.py:138-173`).
     Rule {
@@ -524,6 +533,15 @@ fn backgrounds(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
+    // A PSF reference with `BKGDTARG` set joins the association of an earlier science exposure
+    // of its mode through the background constraint, so it starts none of its own.
+    if s.role == Role::Psf
+        && s.is_set("BKGDTARG")
+        && (0..science)
+            .any(|j| within(j) && pool[j].role == Role::Science && same_mode(s, &pool[j]))
+    {
+        return None;
+    }
     let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
     let mut rows: Vec<usize> = pool
         .backgrounds
@@ -534,9 +552,17 @@ fn backgrounds(
         .filter(|&i| i != science && within(i))
         .collect();
     rows.sort_unstable();
+    // Members keep their Stage 2 type: a PSF reference is science there, even one that
+    // joined as a background.
     Some(
         rows.into_iter()
-            .map(|i| attached(i, ExpType::Background, why.clone()))
+            .map(|i| {
+                let exptype = match pool[i].role {
+                    Role::Psf => ExpType::Science,
+                    _ => ExpType::Background,
+                };
+                attached(i, exptype, why.clone())
+            })
             .collect(),
     )
 }
@@ -677,7 +703,9 @@ fn slit_nods(
             _ if is_science(b) && !overlap(s, b) => {
                 members.push(attached(i, ExpType::Background, why.clone()))
             }
-            Role::Background => members.push(attached(i, ExpType::Background, background_why.clone())),
+            Role::Background => {
+                members.push(attached(i, ExpType::Background, background_why.clone()))
+            }
             Role::Imprint => members.push(attached(i, ExpType::Imprint, imprint_why.clone())),
             _ => {}
         }
@@ -751,7 +779,10 @@ fn first_member(
     match earliest {
         Some(first)
             if !(0..science).any(|j| {
-                within(j) && is_science(&pool[j]) && (rule.accepts)(&pool[j]) && same_mode(s, &pool[j])
+                within(j)
+                    && is_science(&pool[j])
+                    && (rule.accepts)(&pool[j])
+                    && same_mode(s, &pool[j])
             }) =>
         {
             first
@@ -803,7 +834,11 @@ fn ifu_nods(
     // `prune_imprints` runs before the split, on every science exposure of the set: imprints
     // of the science's kind (background or not) are kept only for the targets of the set's
     // science exposures, if any are (`jwst/associations/lib/rules_level2_base.py:926-1017`).
-    let sciences: Vec<&Row> = set.iter().map(|&i| &pool[i]).filter(|b| is_science(b)).collect();
+    let sciences: Vec<&Row> = set
+        .iter()
+        .map(|&i| &pool[i])
+        .filter(|b| is_science(b))
+        .collect();
     let background_science = sciences.iter().any(|b| b.is_set("BKGDTARG"));
     let checked = |b: &Row| b.is_set("BKGDTARG") == background_science;
     let imprints: Vec<usize> = set
@@ -820,7 +855,9 @@ fn ifu_nods(
         let b = &pool[i];
         match b.role {
             _ if is_science(b) => members.push(attached(i, ExpType::Background, why.clone())),
-            Role::Background => members.push(attached(i, ExpType::Background, background_why.clone())),
+            Role::Background => {
+                members.push(attached(i, ExpType::Background, background_why.clone()))
+            }
             Role::Imprint if !(any_match && checked(b) && !matches(b)) => {
                 members.push(attached(i, ExpType::Imprint, imprint_why.clone()))
             }
