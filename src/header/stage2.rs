@@ -618,9 +618,12 @@ fn special_imprints(
     )
 }
 
+/// `Asn_Lv2Spec`: backgrounds and imprints, none of a time series or a nod pattern, which
+/// the rule excludes for every member (`rules_level2b.py:334-344`).
 fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
-    let mut members = backgrounds(pool, science, within)?;
-    members.extend(imprints(pool, science, within));
+    let within = |i: usize| within(i) && !pool[i].is_tso() && !is_nod_pattern(&pool[i]);
+    let mut members = backgrounds(pool, science, &within)?;
+    members.extend(imprints(pool, science, &within));
     Some(members)
 }
 
