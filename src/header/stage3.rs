@@ -934,6 +934,20 @@ fn product_name(
     }
 }
 
+/// Whether no member name is in both memberships with different types: then the generator
+/// calls the smaller a subset of the larger and drops it, even when it holds members the
+/// larger lacks (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`). So of
+/// two MOS groups of one product name (`{source_id}` stands for the target), the larger wins.
+fn same_types(
+    a: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
+    b: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
+) -> bool {
+    let types: HashMap<(&Name, Option<&str>), &str> =
+        b.iter().map(|(n, t, s)| ((*n, *s), *t)).collect();
+    a.iter()
+        .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))
+}
+
 /// `prune` (`jwst/associations/lib/prune.py`): of associations with the same members, the
 /// observation candidate's; of associations with the same product name, the one whose members
 /// hold the other's.
@@ -964,7 +978,7 @@ fn prune(planned: Vec<Planned>) -> Vec<Planned> {
         for &a in same {
             for &b in same {
                 let (ma, mb) = (planned[a].membership(), planned[b].membership());
-                if a != b && ma.len() < mb.len() && ma.is_subset(&mb) {
+                if a != b && ma.len() < mb.len() && same_types(&ma, &mb) {
                     dropped.insert(a);
                 }
             }
