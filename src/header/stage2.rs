@@ -81,7 +81,9 @@ pub(crate) struct Pool<'a> {
     /// Rows of imprint exposures.
     imprints: Vec<usize>,
     /// Per observation candidate, the direct image each WFSS grism exposure gets.
-    wfss_direct: HashMap<usize, usize>,
+    wfss_direct: HashMap<(bool, usize), usize>,
+    /// For each observation, a row of another one: a candidate holding it is the shared one.
+    foreign: HashMap<&'a str, usize>,
     /// Per candidate and science row, what `Asn_Lv2SpecSpecial` attaches to it.
     special: HashMap<usize, Vec<usize>>,
 }
@@ -128,6 +130,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         ),
         imprints: with_role(Role::Imprint),
         wfss_direct: wfss_directs(rows),
+        foreign: foreign(rows),
         special: special_spectral(rows),
     };
     let mut planned = Vec::new();
@@ -278,10 +281,10 @@ pub(crate) static RULES: &[Rule] = &[
     rule("Asn_Lv2ImageNonScience", AsnType::Image2, non_science),
     // Background and PSF-reference images, as science (`rules_level2b.py:204-230`).
     rule("Asn_Lv2ImageSpecial", AsnType::Image2, |r| {
-        imaging(r) && !r.is_tso() && matches!(r.role, Role::Background | Role::Psf)
+        imaging(r) && matches!(r.role, Role::Background | Role::Psf)
     }),
     rule("Asn_Lv2ImageTSO", AsnType::TsoImage2, |r| {
-        imaging(r) && r.is_tso()
+        imaging(r) && r.is_tso() && is_science(r)
     }),
     // MIRI LRS slit along-slit nods; never in a background candidate (`rules_level2b.py:648-765`).
     Rule {
@@ -345,6 +348,7 @@ pub(crate) static RULES: &[Rule] = &[
         attach: spec,
         ..rule("Asn_Lv2Spec", AsnType::Spec2, |r| {
             spectral_science(r)
+                && !grism(r)
                 && !r.is_tso()
                 && !is_nod_pattern(r)
                 && !matches!(
@@ -373,6 +377,7 @@ pub(crate) static RULES: &[Rule] = &[
             || (t == "nrc_tsgrism"
                 && (r.value("PUPIL") == Some("clear") || r.value("DETECTOR") == Some("nrcblong")));
         spectral_science(r)
+            && !grism(r)
             && r.is_tso()
             && !matches!(
                 t,
@@ -449,13 +454,14 @@ fn imaging(r: &Row) -> bool {
         && !r.exp_type.starts_with("fgs_")
 }
 
-/// Spectroscopic types the general rules take (`SPEC2_SCIENCE_EXP_TYPES` but the NIRISS and
-/// NIRCam grisms, which only the WFSS rules take), on a path that gives light.
+/// Spectroscopic types (`SPEC2_SCIENCE_EXP_TYPES`), on a path that gives light.
 fn spectral(r: &Row) -> bool {
-    calibrated(r)
-        && SPEC2_SCIENCE.contains(&r.exp_type.as_str())
-        && !matches!(r.exp_type.as_str(), "nis_wfss" | "nrc_wfss")
-        && ifu_path(r)
+    calibrated(r) && SPEC2_SCIENCE.contains(&r.exp_type.as_str()) && ifu_path(r)
+}
+
+/// The NIRISS and NIRCam grisms, whose science only the WFSS rules take.
+fn grism(r: &Row) -> bool {
+    matches!(r.exp_type.as_str(), "nis_wfss" | "nrc_wfss")
 }
 
 /// Spectroscopic science: no background or imprint; PSF references are science at Stage 2
@@ -875,12 +881,36 @@ fn ifu_nods(
 /// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
 fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let direct = *pool.wfss_direct.get(&science).filter(|&&d| within(d))?;
-    let root = super::naming::wfss_direct_image_root(
-        &pool[direct],
-        &s.observation,
-        s.exp_type == "nis_wfss",
-    );
+    let shared = pool
+        .foreign
+        .get(s.observation.as_str())
+        .is_some_and(|&j| within(j));
+    let direct = *pool
+        .wfss_direct
+        .get(&(shared, science))
+        .filter(|&&d| within(d))?;
+    let acid = if shared {
+        SHARED_CANDIDATE
+    } else {
+        s.observation.as_str()
+    };
+    let root = super::naming::wfss_direct_image_root(&pool[direct], acid, s.exp_type == "nis_wfss");
+    // Background exposures of the association's keys join it as they are.
+    let (_, image_type, keys) = WFSS.iter().find(|(t, ..)| *t == s.exp_type)?;
+    let background_why: Arc<str> = "BKGDTARG=T, same target and keys".into();
+    let backgrounds = (0..pool.len())
+        .filter(|&i| i != science && within(i))
+        .filter(|&i| {
+            let b = &pool[i];
+            b.role == Role::Background
+                && (b.exp_type == s.exp_type || b.exp_type == *image_type)
+                && b.target == s.target
+                && ["PROGRAM", "INSTRUME"]
+                    .iter()
+                    .chain(keys.iter())
+                    .all(|k| b.value(k) == s.value(k))
+        })
+        .map(|i| attached(i, ExpType::Background, background_why.clone()));
     let why: Arc<str> = format!(
         "direct image {}",
         pool[direct].exposure.name.to_string_lossy()
@@ -898,8 +928,29 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
             exptype,
             why: why.clone(),
         })
+        .chain(backgrounds)
         .collect(),
     )
+}
+
+/// For each observation, a row of another observation, if there is one.
+fn foreign(rows: &[Row]) -> HashMap<&str, usize> {
+    let mut first: Vec<(&str, usize)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if !first.iter().any(|(o, _)| *o == row.observation) {
+            first.push((&row.observation, i));
+        }
+        if first.len() > 1 {
+            break;
+        }
+    }
+    let mut foreign = HashMap::new();
+    for row in rows {
+        if let Some(&(_, i)) = first.iter().find(|(o, _)| *o != row.observation) {
+            foreign.insert(row.observation.as_str(), i);
+        }
+    }
+    foreign
 }
 
 /// The rows of each observation candidate, each in pool order.
@@ -927,14 +978,18 @@ const WFSS: &[(&str, &str, &[&str])] = &[
 /// associations made after them. So a grism exposure gets the next direct image of its keys
 /// after it, or the one that started its association, or the first before it: with several
 /// filters, its own filter's (`SPEC.md` §4.5 item 1).
-fn wfss_directs(rows: &[Row]) -> HashMap<usize, usize> {
+fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
     struct Gathered {
         keys: Vec<Option<String>>,
         grism: Option<usize>,
         directs: Vec<usize>,
     }
     let mut chosen = HashMap::new();
-    for candidate in by_observation(rows) {
+    let candidates = by_observation(rows)
+        .into_iter()
+        .map(|c| (false, c))
+        .chain([(true, (0..rows.len()).collect())]);
+    for (in_shared, candidate) in candidates {
         for (grism_type, image_type, shared) in WFSS {
             let keys = |r: &Row| -> Vec<Option<String>> {
                 ["PROGRAM", "INSTRUME"]
@@ -948,8 +1003,9 @@ fn wfss_directs(rows: &[Row]) -> HashMap<usize, usize> {
             let mut again = Vec::new();
             for &i in &candidate {
                 let r = &rows[i];
-                let direct = r.exp_type == *image_type && r.role == Role::Science;
-                if !(direct || (r.exp_type == *grism_type && r.role == Role::Science)) {
+                // PSF references are science at Stage 2, and science images direct images.
+                let direct = r.exp_type == *image_type && is_science(r);
+                if !(direct || (r.exp_type == *grism_type && is_science(r))) {
                     continue;
                 }
                 let k = keys(r);
@@ -984,7 +1040,7 @@ fn wfss_directs(rows: &[Row]) -> HashMap<usize, usize> {
             }
             for g in gathered {
                 if let (Some(grism), Some(&direct)) = (g.grism, g.directs.first()) {
-                    chosen.insert(grism, direct);
+                    chosen.insert((in_shared, grism), direct);
                 }
             }
         }
