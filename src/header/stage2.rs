@@ -75,9 +75,13 @@ impl Planned {
 /// The pool's rows, with the rows some rules look through picked out once.
 pub(crate) struct Pool<'a> {
     rows: &'a [Row],
-    /// Rows of background exposures (`BKGDTARG` set; PSF references too), in classes of one mode (equal [`MODE_KEYS`]), each in
-    /// pool order: a science exposure's mode is compared once per class.
+    /// Rows of background exposures (`BKGDTARG` set; PSF references too), in classes of one
+    /// mode (equal [`MODE_KEYS`]), each in pool order: a science exposure's mode is compared
+    /// once per class.
     backgrounds: Vec<Vec<usize>>,
+    /// Which of those classes have each value of the required mode keys: a science exposure
+    /// looks at those of its own values only, not at every class of every program.
+    by_required: HashMap<Vec<&'a str>, Vec<usize>>,
     /// Rows of imprint exposures.
     imprints: Vec<usize>,
     /// Per observation candidate, the direct image each WFSS grism exposure gets.
@@ -114,20 +118,37 @@ fn classes(rows: &[Row], members: Vec<usize>) -> Vec<Vec<usize>> {
     classes
 }
 
+/// The values of the required mode keys, when the row has them all.
+fn required_mode(row: &Row) -> Option<Vec<&str>> {
+    MODE_KEYS
+        .iter()
+        .zip(&row.mode)
+        .filter(|((_, required), _)| *required)
+        .map(|(_, value)| value.as_deref())
+        .collect()
+}
+
 /// The Stage 2 associations of `rows`, in pool order of their science exposures.
 pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let with_role = |role| (0..rows.len()).filter(|&i| rows[i].role == role).collect();
+    let backgrounds = classes(
+        rows,
+        (0..rows.len())
+            .filter(|&i| {
+                matches!(rows[i].role, Role::Background | Role::Psf) && rows[i].is_set("BKGDTARG")
+            })
+            .collect(),
+    );
+    let mut by_required: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+    for (at, class) in backgrounds.iter().enumerate() {
+        if let Some(values) = required_mode(&rows[class[0]]) {
+            by_required.entry(values).or_default().push(at);
+        }
+    }
     let pool = &Pool {
         rows,
-        backgrounds: classes(
-            rows,
-            (0..rows.len())
-                .filter(|&i| {
-                    matches!(rows[i].role, Role::Background | Role::Psf)
-                        && rows[i].is_set("BKGDTARG")
-                })
-                .collect(),
-        ),
+        backgrounds,
+        by_required,
         imprints: with_role(Role::Imprint),
         wfss_direct: wfss_directs(rows),
         foreign: foreign(rows),
@@ -549,9 +570,13 @@ fn backgrounds(
         return None;
     }
     let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
-    let mut rows: Vec<usize> = pool
-        .backgrounds
+    // Only classes with the science's required mode values can have its mode.
+    let classes = required_mode(s)
+        .and_then(|values| pool.by_required.get(&values))
+        .map_or(&[][..], Vec::as_slice);
+    let mut rows: Vec<usize> = classes
         .iter()
+        .map(|&at| &pool.backgrounds[at])
         .filter(|class| same_mode(s, &pool[class[0]]))
         .flatten()
         .copied()
