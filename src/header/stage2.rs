@@ -812,7 +812,7 @@ fn first_member(
         .min();
     match earliest {
         Some(first)
-            if !(0..science).any(|j| {
+            if !(0..science).rev().any(|j| {
                 within(j)
                     && is_science(&pool[j])
                     && (rule.accepts)(&pool[j])
