@@ -17,7 +17,7 @@ use crate::naming::stage2_product_name;
 ///
 /// The named variants are the types the pipeline documents; any other string (the reference's
 /// Python API accepts `target_acquisition`, for one) is kept as [`ExpType::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ExpType<'a> {
     /// The exposure the product is made from.
     Science,
@@ -116,6 +116,90 @@ impl fmt::Display for ExpType<'_> {
 impl Serialize for ExpType<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The pipeline an association is for: its `asn_type`, as the generator writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AsnType {
+    /// `image2`: `calwebb_image2`.
+    Image2,
+    /// `spec2`: `calwebb_spec2`.
+    Spec2,
+    /// `tso-image2`: `calwebb_image2` on a time series.
+    TsoImage2,
+    /// `tso-spec2`: `calwebb_spec2` on a time series.
+    TsoSpec2,
+    /// `nrslamp-spec2`: `calwebb_spec2` on NIRSpec lamp exposures.
+    NrslampSpec2,
+    /// `image3`: `calwebb_image3`.
+    Image3,
+    /// `spec3`: `calwebb_spec3`.
+    Spec3,
+    /// `coron3`: `calwebb_coron3`.
+    Coron3,
+    /// `ami3`: `calwebb_ami3`.
+    Ami3,
+    /// `tso3`: `calwebb_tso3`.
+    Tso3,
+    /// `wfs-image3`: `calwebb_wfs-image3`.
+    WfsImage3,
+}
+
+impl AsnType {
+    /// Every type, Stage 2 first.
+    pub const ALL: [AsnType; 11] = [
+        AsnType::Image2,
+        AsnType::Spec2,
+        AsnType::TsoImage2,
+        AsnType::TsoSpec2,
+        AsnType::NrslampSpec2,
+        AsnType::Image3,
+        AsnType::Spec3,
+        AsnType::Coron3,
+        AsnType::Ami3,
+        AsnType::Tso3,
+        AsnType::WfsImage3,
+    ];
+
+    /// The `asn_type` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsnType::Image2 => "image2",
+            AsnType::Spec2 => "spec2",
+            AsnType::TsoImage2 => "tso-image2",
+            AsnType::TsoSpec2 => "tso-spec2",
+            AsnType::NrslampSpec2 => "nrslamp-spec2",
+            AsnType::Image3 => "image3",
+            AsnType::Spec3 => "spec3",
+            AsnType::Coron3 => "coron3",
+            AsnType::Ami3 => "ami3",
+            AsnType::Tso3 => "tso3",
+            AsnType::WfsImage3 => "wfs-image3",
+        }
+    }
+
+    /// The type named `s`, if it is one.
+    pub fn parse(s: &str) -> Option<AsnType> {
+        AsnType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The stage whose pipelines read it.
+    pub fn stage(self) -> Stage {
+        match self {
+            AsnType::Image2
+            | AsnType::Spec2
+            | AsnType::TsoImage2
+            | AsnType::TsoSpec2
+            | AsnType::NrslampSpec2 => Stage::Two,
+            _ => Stage::Three,
+        }
+    }
+}
+
+impl fmt::Display for AsnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,5 +1,6 @@
-//! Stage 2 product names: the exposure's path, normalised, less its extension and one known
-//! pipeline suffix, exactly as the reference derives them.
+//! Names derived from an exposure's: Stage 2 product names (the exposure's path, normalised,
+//! less its extension and one known pipeline suffix, exactly as the reference derives them),
+//! and the names the generator gives members made from `*_uncal.*` inputs.
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
@@ -287,6 +288,29 @@ pub(crate) fn remove_known_suffix(name: &[u8]) -> &[u8] {
         .map_or(body, |at| &body[..at])
 }
 
+/// The name the generator gives a member made from the exposure named `name`
+/// (`Utility.rename_to_level2a`, `jwst/associations/lib/rules_level2_base.py:505-534`, and
+/// `rename_to_level2`, `jwst/associations/lib/rules_level3_base.py:436-483`): a `*_uncal.*`
+/// name with `_uncal` replaced by `_` and `suffix`; `None` for any other name, which the
+/// generator keeps as it is.
+pub fn level2_name(name: &OsStr, suffix: &str) -> Option<std::ffi::OsString> {
+    let bytes = name.as_bytes();
+    // `(?P<path>.+)(?P<type>_uncal)(?P<extension>\..+)`, greedy: the last `_uncal.` with
+    // something before it and after the dot; `.` takes no newline.
+    if bytes.contains(&b'\n') {
+        return None;
+    }
+    let marker = b"_uncal.";
+    let at = (1..bytes.len().saturating_sub(marker.len()))
+        .rev()
+        .find(|&i| bytes[i..].starts_with(marker))?;
+    let mut renamed = bytes[..at].to_vec();
+    renamed.push(b'_');
+    renamed.extend_from_slice(suffix.as_bytes());
+    renamed.extend_from_slice(&bytes[at + "_uncal".len()..]);
+    Some(std::ffi::OsString::from_vec(renamed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +394,21 @@ mod tests {
         assert_eq!(remove_known_suffix(b"a\nb_rate"), b"a\nb_rate");
         assert_eq!(remove_known_suffix(b"\n"), b"\n");
         assert_eq!(remove_known_suffix(b""), b"");
+    }
+
+    #[test]
+    fn only_uncal_names_are_renamed_at_their_last_uncal() {
+        let renamed = |n: &str, s| level2_name(OsStr::new(n), s).map(|o| o.into_string().unwrap());
+        assert_eq!(
+            renamed("a_uncal.fits", "rate").as_deref(),
+            Some("a_rate.fits")
+        );
+        assert_eq!(
+            renamed("d/x_uncal.y_uncal.fits", "calints").as_deref(),
+            Some("d/x_uncal.y_calints.fits")
+        );
+        assert_eq!(renamed("x_uncal.", "rate"), None);
+        assert_eq!(renamed("_uncal.fits", "rate"), None);
+        assert_eq!(renamed("a_rate.fits", "cal"), None);
     }
 }

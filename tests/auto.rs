@@ -162,6 +162,13 @@ fn every_association_of_our_own_scenarios_is_the_generator_s() {
 }
 
 #[test]
+fn every_association_of_the_rule_scenarios_is_the_generator_s() {
+    let (identical, expected, report) = against_the_generator_in(rule_scenarios(), &[], |_| true);
+    assert!(report.is_empty(), "{}", report.join("\n"));
+    assert_eq!((identical, expected), (1822, 1822));
+}
+
+#[test]
 fn stage_2_alone_is_the_generator_s_stage_2() {
     let (identical, expected, report) = against_the_generator(&["--stage", "2"], stage2);
     assert!(report.is_empty(), "{}", report.join("\n"));

@@ -7,6 +7,7 @@
 
 pub mod exposure;
 pub mod naming;
+pub mod plan;
 pub mod pool;
 pub mod read;
 pub mod stage2;
@@ -24,7 +25,7 @@ pub use read::{read_primary_header, Header, Keyword};
 use crate::builder::CODE_VERSION;
 use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
 use crate::paths::MemberPaths;
-use stage2::Name;
+use plan::Name;
 
 /// An association made from headers, owning its member names, ready to be written.
 #[derive(Debug, Clone)]
@@ -113,14 +114,14 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
     // Which of those the generator renames, worked out once: the `*_uncal.*` names.
     let renamed: Vec<bool> = names
         .iter()
-        .map(|n| naming::level2_name(n, "").is_some())
+        .map(|n| crate::naming::level2_name(n, "").is_some())
         .collect();
     // A member's name: the exposure's, with `uncal` replaced by `suffix` in a `*_uncal.*` name
     // as the generator renames it, or a derived name. `suffix` is asked only for those.
     let name = |n: &Name, suffix: &dyn Fn(usize) -> Option<&'static str>| -> Rc<OsStr> {
         match n {
             Name::Row(i) if renamed[*i] => suffix(*i)
-                .and_then(|s| naming::level2_name(&names[*i], s))
+                .and_then(|s| crate::naming::level2_name(&names[*i], s))
                 .map_or_else(|| names[*i].clone(), Rc::from),
             Name::Row(i) => names[*i].clone(),
             Name::Derived(derived) => OsStr::new(derived).into(),
@@ -176,34 +177,38 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
     let mut made = Vec::new();
     for planned in &stage2 {
         let row = &pool[planned.science];
-        let number = next(&planned.asn_id, planned.asn_type);
+        let number = next(&planned.asn_id, planned.asn_type.as_str());
         let base = Path::new(&row.exposure.name)
             .file_name()
             .unwrap_or_default();
         let suffix = |i: usize| Some(pool[i].stage2_suffix(planned.coronagraphy));
         let science = Name::Row(planned.science);
         let members = std::iter::once((name(&science, &suffix), ExpType::Science, nothing.clone()))
-            .chain(planned.attached.iter().map(|a| {
-                (
-                    name(&a.name, &suffix),
-                    ExpType::parse(a.exptype),
-                    a.why.clone(),
-                )
-            }))
+            .chain(
+                planned
+                    .attached
+                    .iter()
+                    .map(|a| (name(&a.name, &suffix), a.exptype, a.why.clone())),
+            )
             .collect();
         made.push(Made {
             product: crate::naming::stage2_product_name(base).into_owned(),
-            file_name: naming::file_name(&row.program(), &planned.asn_id, planned.asn_type, number),
+            file_name: naming::file_name(
+                &row.program(),
+                &planned.asn_id,
+                planned.asn_type.as_str(),
+                number,
+            ),
             keys: None,
             rows: rows_of(
                 std::iter::once(&science).chain(planned.attached.iter().map(|a| &a.name)),
             ),
             meta: meta(
-                planned.asn_type,
+                planned.asn_type.as_str(),
                 planned.rule,
                 row.program(),
                 &planned.asn_id,
-                row.target.to_string(),
+                planned.target.to_string(),
             ),
             members,
         });

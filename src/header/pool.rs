@@ -279,7 +279,7 @@ impl Row {
             role: exposure.role(),
             target: 0,
             observation: format!("o{}", exposure.value("OBSERVTN").unwrap_or_default()),
-            uncal: super::naming::level2_name(&exposure.name, "x").is_some(),
+            uncal: crate::naming::level2_name(&exposure.name, "x").is_some(),
             exposure,
         }
     }

@@ -30,7 +30,7 @@ impl Keyword {
             Keyword::Logical(true) => "t".to_string(),
             Keyword::Logical(false) => "f".to_string(),
             Keyword::Integer(n) => n.to_string(),
-            Keyword::Real(x) => x.to_string(),
+            Keyword::Real(x) => python_float(*x),
         }
     }
 }
@@ -131,6 +131,31 @@ pub fn read_primary_header(path: &Path) -> Result<Header, ReadError> {
     Ok(Header::new(path, keywords))
 }
 
+/// A real as Python's `str` writes it, which is what the generator's pool holds: `1.0`, not
+/// `1`, so that a real where an integer belongs (`PATT_NUM = 1.0`) is no integer for the rules
+/// either; `1e+16` and `1.5e-05` in exponent form.
+fn python_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    // Rust's `{:?}` picks the same shortest digits and the same switch to exponent form
+    // (below 1e-4, from 1e16); only the exponent is written differently.
+    let text = format!("{x:?}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +195,20 @@ mod tests {
         assert_eq!(header.text("IS_PSF").as_deref(), Some("f"));
         assert_eq!(header.get("PATT_NUM"), Some(&Keyword::Integer(3)));
         assert_eq!(header.get("FILTER"), None);
+    }
+
+    #[test]
+    fn reals_read_as_python_writes_them() {
+        for (x, text) in [
+            (1.0, "1.0"),
+            (2.5, "2.5"),
+            (-0.001, "-0.001"),
+            (1.5e-5, "1.5e-05"),
+            (1e16, "1e+16"),
+            (123456789.0, "123456789.0"),
+        ] {
+            assert_eq!(Keyword::Real(x).pool_text(), text, "{x}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! observation candidate, then the rule whose name sorts last (the generator runs its rules in
 //! the order of their names, and keeps the one it made last).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::exposure::Role;
@@ -16,18 +16,9 @@ use super::pool::{
     coron_detector, fixed_slit_path, ifu_path, lamp_path, soss_calibrated, Row, ACQUISITIONS,
     IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
 };
+use crate::model::{AsnType, ExpType};
 
-/// The shared background candidate of the policy.
-pub const SHARED_CANDIDATE: &str = "c1000";
-
-/// A member of a planned association: an exposure of the pool, or a name derived from one.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Name {
-    /// The pool row at this index.
-    Row(usize),
-    /// A derived file name (a WFSS direct image's Stage 3 products).
-    Derived(String),
-}
+pub use super::plan::{Name, SHARED_CANDIDATE};
 
 /// One attached member, with why it was attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +26,7 @@ pub struct Attached {
     /// The member.
     pub name: Name,
     /// Its `exptype`.
-    pub exptype: &'static str,
+    pub exptype: ExpType<'static>,
     /// Why: the keys that matched (shared by the members attached for one reason).
     pub why: Arc<str>,
 }
@@ -43,14 +34,17 @@ pub struct Attached {
 /// A Stage 2 association, planned: its science row, its attached members and its meta.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
-    /// `image2`, `spec2`, `tso-image2`, `tso-spec2`.
-    pub asn_type: &'static str,
+    /// `image2`, `spec2`, `tso-image2`, `tso-spec2`, `nrslamp-spec2`.
+    pub asn_type: AsnType,
     /// The rule's name, without the generator's `candidate_` prefix.
     pub rule: &'static str,
     /// `oNNN` or `c1000`.
     pub asn_id: String,
     /// The science row.
     pub science: usize,
+    /// The association's target number: that of the exposure that started it, which is not
+    /// always the science (`_init_hook`, `jwst/associations/lib/rules_level2_base.py:242`).
+    pub target: usize,
     /// The other members.
     pub attached: Vec<Attached>,
     /// Whether coronagraphic members are per-integration products (all but
@@ -60,7 +54,7 @@ pub struct Planned {
 
 /// A member as pruning compares it: the exposure, its type, and the suffix it is renamed
 /// with (for `*_uncal.*` names).
-type Key = (Name, &'static str, Option<&'static str>);
+type Key = (Name, ExpType<'static>, Option<&'static str>);
 
 impl Planned {
     fn members(&self, rows: &[Row]) -> BTreeSet<Key> {
@@ -68,7 +62,7 @@ impl Planned {
             Name::Row(i) if rows[*i].is_uncal() => Some(rows[*i].stage2_suffix(self.coronagraphy)),
             _ => None,
         };
-        std::iter::once((Name::Row(self.science), "science"))
+        std::iter::once((Name::Row(self.science), ExpType::Science))
             .chain(self.attached.iter().map(|a| (a.name.clone(), a.exptype)))
             .map(|(name, exptype)| {
                 let suffix = suffix(&name);
@@ -81,11 +75,21 @@ impl Planned {
 /// The pool's rows, with the rows some rules look through picked out once.
 pub(crate) struct Pool<'a> {
     rows: &'a [Row],
-    /// Rows of background exposures, in classes of one mode (equal [`MODE_KEYS`]), each in
-    /// pool order: a science exposure's mode is compared once per class.
+    /// Rows of background exposures (`BKGDTARG` set; PSF references too), in classes of one
+    /// mode (equal [`MODE_KEYS`]), each in pool order: a science exposure's mode is compared
+    /// once per class.
     backgrounds: Vec<Vec<usize>>,
+    /// Which of those classes have each value of the required mode keys: a science exposure
+    /// looks at those of its own values only, not at every class of every program.
+    by_required: HashMap<Vec<&'a str>, Vec<usize>>,
     /// Rows of imprint exposures.
     imprints: Vec<usize>,
+    /// Per observation candidate, the direct image each WFSS grism exposure gets.
+    wfss_direct: HashMap<(bool, usize), usize>,
+    /// For each observation, a row of another one: a candidate holding it is the shared one.
+    foreign: HashMap<&'a str, usize>,
+    /// Per candidate and science row, what `Asn_Lv2SpecSpecial` attaches to it.
+    special: HashMap<usize, Vec<usize>>,
 }
 
 impl std::ops::Index<usize> for Pool<'_> {
@@ -114,18 +118,46 @@ fn classes(rows: &[Row], members: Vec<usize>) -> Vec<Vec<usize>> {
     classes
 }
 
+/// The values of the required mode keys, when the row has them all.
+fn required_mode(row: &Row) -> Option<Vec<&str>> {
+    MODE_KEYS
+        .iter()
+        .zip(&row.mode)
+        .filter(|((_, required), _)| *required)
+        .map(|(_, value)| value.as_deref())
+        .collect()
+}
+
 /// The Stage 2 associations of `rows`, in pool order of their science exposures.
 pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let with_role = |role| (0..rows.len()).filter(|&i| rows[i].role == role).collect();
+    let backgrounds = classes(
+        rows,
+        (0..rows.len())
+            .filter(|&i| {
+                matches!(rows[i].role, Role::Background | Role::Psf) && rows[i].is_set("BKGDTARG")
+            })
+            .collect(),
+    );
+    let mut by_required: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+    for (at, class) in backgrounds.iter().enumerate() {
+        if let Some(values) = required_mode(&rows[class[0]]) {
+            by_required.entry(values).or_default().push(at);
+        }
+    }
     let pool = &Pool {
         rows,
-        backgrounds: classes(rows, with_role(Role::Background)),
+        backgrounds,
+        by_required,
         imprints: with_role(Role::Imprint),
+        wfss_direct: wfss_directs(rows),
+        foreign: foreign(rows),
+        special: special_spectral(rows),
     };
     let mut planned = Vec::new();
     for science in 0..pool.len() {
         let mut proposals = Vec::new();
-        for rule in rules_for(pool, science) {
+        for rule in RULES.iter().filter(|rule| (rule.accepts)(&pool[science])) {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
                 let in_candidate =
                     |i: usize| candidate == SHARED_CANDIDATE || pool[i].observation == candidate;
@@ -133,15 +165,25 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                     continue;
                 };
                 let shared = candidate == SHARED_CANDIDATE;
-                let has_background = attached.iter().any(|a| a.exptype == "background");
+                // A background candidate's association is valid only with a background
+                // exposure (`BKGDTARG`) among the members it gathered; nod partners turned
+                // backgrounds when it is split do not count (`validate_candidates`,
+                // `jwst/associations/lib/rules_level2_base.py:364-392`).
+                let has_background = attached.iter().any(|a| {
+                    a.exptype == ExpType::Background
+                        && matches!(a.name, Name::Row(i) if pool[i].role == Role::Background)
+                });
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
+                let target =
+                    pool[first_member(pool, rule, science, &in_candidate, &attached)].target;
                 proposals.push(Planned {
                     asn_type: rule.asn_type,
                     rule: rule.name,
                     asn_id: candidate.to_string(),
                     science,
+                    target,
                     attached,
                     coronagraphy: rule.coronagraphy,
                 });
@@ -152,15 +194,14 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
     planned
 }
 
-/// Keeps the proposals whose members no other's strictly contain, one of each set of equals.
+/// Keeps, of the proposals for one science exposure (one product name), those no larger one
+/// outweighs, one of each set of equal ones (`prune_duplicate_products`,
+/// `jwst/associations/lib/prune.py:94-178`).
 fn prune(proposals: Vec<Planned>, rows: &[Row]) -> Vec<Planned> {
     let sets: Vec<_> = proposals.iter().map(|p| p.members(rows)).collect();
     let mut kept: Vec<(Planned, BTreeSet<Key>)> = Vec::new();
     for (proposal, set) in proposals.into_iter().zip(sets.iter().cloned()) {
-        if sets
-            .iter()
-            .any(|other| set.is_subset(other) && set.len() < other.len())
-        {
+        if sets.iter().any(|other| outweighs(other, &set)) {
             continue;
         }
         match kept.iter_mut().find(|(_, s)| *s == set) {
@@ -179,28 +220,48 @@ fn prune(proposals: Vec<Planned>, rows: &[Row]) -> Vec<Planned> {
     kept.into_iter().map(|(p, _)| p).collect()
 }
 
+/// Whether the generator prunes membership `b` in favour of `a` of the same product name: it
+/// calls `b` a subset of `a` when `a` has more members and no member name is in both with
+/// different types, whether or not every member of `b` is in `a`
+/// (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`).
+fn outweighs(a: &BTreeSet<Key>, b: &BTreeSet<Key>) -> bool {
+    a.len() > b.len()
+        && !a.iter().any(|(name, exptype, suffix)| {
+            b.iter()
+                .any(|(n, t, s)| n == name && s == suffix && t != exptype)
+        })
+}
+
 /// What a rule attaches to the science row (the `usize`) of the pool, among the rows the
 /// candidate holds (the closure); `None`: the rule makes nothing there.
 type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Vec<Attached>>;
 
-/// A rule: its name, the association type it makes, and what it attaches.
-struct Rule {
-    name: &'static str,
-    asn_type: &'static str,
+/// A Stage 2 rule of `jwst/associations/lib/rules_level2b.py`: which exposures it takes as
+/// its science, and what it attaches to each.
+pub(crate) struct Rule {
+    pub(crate) name: &'static str,
+    pub(crate) asn_type: AsnType,
+    /// The exposures it calibrates, each as the science of an association of its own.
+    accepts: fn(&Row) -> bool,
+    attach: Attach,
     /// Whether a background candidate may hold its associations.
-    background_candidates: bool,
+    pub(crate) background_candidates: bool,
     /// Whether coronagraphic members are per-integration products.
     coronagraphy: bool,
-    attach: Attach,
+    /// Whether it gathers a whole nod set in one association and splits it per science
+    /// (`AsnMixin_Lv2Nod`).
+    nods: bool,
 }
 
-const fn rule(name: &'static str, asn_type: &'static str, attach: Attach) -> Rule {
+const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) -> Rule {
     Rule {
         name,
         asn_type,
+        accepts,
+        attach: nothing,
         background_candidates: true,
         coronagraphy: true,
-        attach,
+        nods: false,
     }
 }
 
@@ -208,163 +269,231 @@ fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Atta
     Some(Vec::new())
 }
 
-/// The rules that take row `science` as their science exposure (`SPEC.md` §2.3).
-fn rules_for(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
-    let row = &pool[science];
-    let t = row.exp_type.as_str();
-    if row.role == Role::TargetAcquisition
-        || ACQUISITIONS.contains(&t)
-        || IMAGE2_NONSCIENCE.contains(&t)
-    {
-        return vec![rule("Asn_Lv2ImageNonScience", "image2", nothing)];
-    }
-    if matches!(t, "nrs_lamp" | "nrs_autoflat" | "nrs_autowave") {
-        return lamp_rules(row);
-    }
-    if matches!(
-        row.role,
-        Role::Dark | Role::Flat | Role::Engineering | Role::Autoflat | Role::Autowave
-    ) {
-        return Vec::new();
-    }
-    // `Asn_Lv2WFSC`: science images of a wavefront-sensing visit (not NIRCam line-of-sight
-    // jitter), which `Asn_Lv2FGS` leaves out and `Asn_Lv2Image` takes as well.
-    let wfsc = IMAGE2_SCIENCE.contains(&t)
-        && row.role == Role::Science
-        && is_wfsc_visit(row)
-        && !(t == "nrc_image" && row.value("DMS_NOTE") == Some("wfsc_los_jitter"));
-    let wfsc_rule = || rule("Asn_Lv2WFSC", "image2", nothing);
-    if t.starts_with("fgs_") {
-        return match (is_wfsc_visit(row), wfsc) {
-            (false, _) => vec![rule("Asn_Lv2FGS", "image2", nothing)],
-            (true, true) => vec![wfsc_rule()],
-            (true, false) => Vec::new(),
+/// The Stage 2 rules, in the order of their names: the order the generator runs them in, which
+/// decides between equal proposals (`SPEC.md` §2.3).
+pub(crate) static RULES: &[Rule] = &[
+    // Full-frame NIRCam coronagraphy on the occulted detector, as plain `rate` images too. Its
+    // members differ from `Asn_Lv2Image`'s only when `*_uncal.*` names are renamed;
+    // otherwise pruning keeps `Asn_Lv2Image`'s (`rules_level2b.py:74-134`).
+    Rule {
+        attach: backgrounds,
+        coronagraphy: false,
+        ..rule("Asn_Lv2CoronAsRate", AsnType::Image2, |r| {
+            imaging(r)
+                && !r.is_tso()
+                && matches!(r.role, Role::Science | Role::Psf)
+                && r.exp_type == "nrc_coron"
+                && r.value("SUBARRAY") == Some("full")
+                && coron_detector(r)
+        })
+    },
+    // FGS, but for a wavefront-sensing visit (`rules_level2b.py:268-297`).
+    rule("Asn_Lv2FGS", AsnType::Image2, |r| {
+        calibrated(r) && is_science(r) && r.exp_type.starts_with("fgs_") && !is_wfsc_visit(r)
+    }),
+    // Imaging science, PSF references calibrated as science too (`rules_level2b.py:138-173`).
+    Rule {
+        attach: backgrounds,
+        ..rule("Asn_Lv2Image", AsnType::Image2, |r| {
+            imaging(r) && !r.is_tso() && matches!(r.role, Role::Science | Role::Psf)
+        })
+    },
+    // Acquisitions, focus and other non-science images, alone (`rules_level2b.py:177-200`).
+    rule("Asn_Lv2ImageNonScience", AsnType::Image2, non_science),
+    // Background and PSF-reference images, as science (`rules_level2b.py:204-230`).
+    rule("Asn_Lv2ImageSpecial", AsnType::Image2, |r| {
+        imaging(r) && matches!(r.role, Role::Background | Role::Psf)
+    }),
+    rule("Asn_Lv2ImageTSO", AsnType::TsoImage2, |r| {
+        imaging(r) && r.is_tso() && is_science(r)
+    }),
+    // MIRI LRS slit along-slit nods; never in a background candidate (`rules_level2b.py:648-765`).
+    Rule {
+        attach: lrs_nods,
+        background_candidates: false,
+        ..rule("Asn_Lv2MIRLRSFixedSlitNod", AsnType::Spec2, |r| {
+            spectral_science(r)
+                && r.exp_type == "mir_lrs-fixedslit"
+                && patttype(r) == "along-slit-nod"
+                && r.is_set("PATT_NUM")
+        })
+    },
+    Rule {
+        nods: true,
+        attach: slit_nods,
+        ..rule("Asn_Lv2NRSFSS", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type == "nrs_fixedslit" && fixed_slit_path(r)
+        })
+    },
+    Rule {
+        nods: true,
+        attach: ifu_nods,
+        ..rule("Asn_Lv2NRSIFUNod", AsnType::Spec2, |r| {
+            spectral_science(r)
+                && r.exp_type == "nrs_ifu"
+                && !r.is_tso()
+                && matches!(patttype(r), "2-point-nod" | "4-point-nod")
+        })
+    },
+    // NIRSpec lamp exposures, calibrated as science, alone (`rules_level2b.py:769-862`).
+    rule("Asn_Lv2NRSLAMPImage", AsnType::Image2, |r| {
+        let value = |k| r.set_value(k);
+        r.exp_type == "nrs_lamp"
+            && value("GRATING") == Some("mirror")
+            && value("OPMODE").is_none_or(|m| m == "image")
+    }),
+    rule("Asn_Lv2NRSLAMPSpectral", AsnType::NrslampSpec2, |r| {
+        let value = |k| r.set_value(k);
+        let opmode_ok = match value("OPMODE") {
+            Some("msaspec") => value("MSAMETFL").is_some(),
+            _ => true,
         };
-    }
-    if IMAGE2_SCIENCE.contains(&t) {
-        let mut rules = image_rules(row);
-        if wfsc {
-            rules.push(wfsc_rule());
-        }
-        return rules;
-    }
-    if SPEC2_SCIENCE.contains(&t) {
-        return spectral_rules(pool, science);
-    }
-    Vec::new()
-}
-
-/// NIRSpec lamp exposures (`Asn_Lv2NRSLAMPImage`, `Asn_Lv2NRSLAMPSpectral`): calibrated as
-/// science, alone.
-fn lamp_rules(row: &Row) -> Vec<Rule> {
-    let value = |k| row.set_value(k);
-    let mut rules = Vec::new();
-    if row.exp_type == "nrs_lamp"
-        && value("GRATING") == Some("mirror")
-        && value("OPMODE").is_none_or(|m| m == "image")
-    {
-        rules.push(rule("Asn_Lv2NRSLAMPImage", "image2", nothing));
-    }
-    let opmode_ok = match value("OPMODE") {
-        Some("msaspec") => value("MSAMETFL").is_some(),
-        _ => true,
-    };
-    if value("FILTER") == Some("opaque")
-        && lamp_path(row)
-        && opmode_ok
-        && value("LAMP").is_some()
-        && value("GRATING") != Some("mirror")
-        && value("OPMODE") != Some("grating-only")
-        && value("LAMP") != Some("nolamp")
-    {
-        rules.push(rule("Asn_Lv2NRSLAMPSpectral", "nrslamp-spec2", nothing));
-    }
-    rules
-}
-
-fn image_rules(row: &Row) -> Vec<Rule> {
-    if row.is_tso() {
-        return vec![rule("Asn_Lv2ImageTSO", "tso-image2", nothing)];
-    }
-    let mut rules = match row.role {
-        Role::Background => vec![rule("Asn_Lv2ImageSpecial", "image2", nothing)],
-        // PSF references are calibrated as science at Stage 2.
-        Role::Psf => vec![
-            rule("Asn_Lv2ImageSpecial", "image2", nothing),
-            rule("Asn_Lv2Image", "image2", backgrounds),
-        ],
-        Role::Science => vec![rule("Asn_Lv2Image", "image2", backgrounds)],
-        _ => Vec::new(),
-    };
-    // `Asn_Lv2CoronAsRate`: full-frame NIRCam coronagraphy on the occulted detector, as plain
-    // `rate` images too. Its members differ from `Asn_Lv2Image`'s only when `*_uncal.*` names
-    // are renamed; otherwise pruning keeps `Asn_Lv2Image`'s.
-    if matches!(row.role, Role::Science | Role::Psf)
-        && row.exp_type == "nrc_coron"
-        && row.value("SUBARRAY") == Some("full")
-        && coron_detector(row)
-    {
-        rules.push(Rule {
-            coronagraphy: false,
-            ..rule("Asn_Lv2CoronAsRate", "image2", backgrounds)
-        });
-    }
-    rules
-}
-
-fn spectral_rules(pool: &Pool<'_>, science: usize) -> Vec<Rule> {
-    let row = &pool[science];
-    let t = row.exp_type.as_str();
-    match t {
-        "nis_wfss" => return vec![rule("Asn_Lv2WFSSNIS", "spec2", wfss)],
-        "nrc_wfss" => return vec![rule("Asn_Lv2WFSSNRC", "spec2", wfss)],
-        _ => {}
-    }
-    // The IFU rules take only exposures whose grating and filter put light on the detector.
-    if !ifu_path(row) {
-        return Vec::new();
-    }
-    match row.role {
-        Role::Imprint => return vec![rule("Asn_Lv2SpecImprint", "spec2", nothing)],
-        Role::Background | Role::Psf => {
-            return vec![rule("Asn_Lv2SpecSpecial", "spec2", own_imprints)]
-        }
-        _ => {}
-    }
-    if t.starts_with("mir_lrs-") {
-        let mut rules = vec![rule("Asn_MIRLRSTAConfirm", "spec2", lrs_ta_confirm)];
-        if t == "mir_lrs-fixedslit" && patttype(row) == "along-slit-nod" && row.is_set("PATT_NUM") {
-            rules.push(Rule {
-                background_candidates: false,
-                ..rule("Asn_Lv2MIRLRSFixedSlitNod", "spec2", lrs_nods)
-            });
-        }
-        return rules;
-    }
-    if row.is_tso() && !matches!(t, "nrs_msaspec" | "nrs_fixedslit") {
-        let excluded = (t == "nis_soss" && !soss_calibrated(row))
-            || (t == "nrs_brightobj" && !fixed_slit_path(row))
+        is_lamp(r)
+            && value("FILTER") == Some("opaque")
+            && lamp_path(r)
+            && opmode_ok
+            && value("LAMP").is_some_and(|l| l != "nolamp")
+            && value("GRATING") != Some("mirror")
+            && value("OPMODE") != Some("grating-only")
+    }),
+    // MOS needs the metadata file (`SPEC.md` §4.5 item 5).
+    Rule {
+        nods: true,
+        attach: slit_nods,
+        ..rule("Asn_Lv2NRSMSA", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type == "nrs_msaspec" && r.is_set("MSAMETFL")
+        })
+    },
+    // Spectroscopy no dedicated rule takes (`rules_level2b.py:301-377`).
+    Rule {
+        attach: spec,
+        ..rule("Asn_Lv2Spec", AsnType::Spec2, |r| {
+            spectral_science(r)
+                && !grism(r)
+                && !r.is_tso()
+                && !is_nod_pattern(r)
+                && !matches!(
+                    r.exp_type.as_str(),
+                    "nrs_fixedslit" | "nrs_msaspec" | "mir_lrs-fixedslit" | "mir_lrs-slitless"
+                )
+        })
+    },
+    // Every imprint, calibrated on its own (`rules_level2b.py:381-411`).
+    rule("Asn_Lv2SpecImprint", AsnType::Spec2, |r| {
+        spectral(r) && r.role == Role::Imprint
+    }),
+    // Background and PSF-reference spectra as science, and imprints of a background or
+    // PSF-reference observation the rule takes as science (`rules_level2b.py:415-458`;
+    // `SPEC.md` §4.5 item 4).
+    Rule {
+        attach: special_imprints,
+        ..rule("Asn_Lv2SpecSpecial", AsnType::Spec2, |r| {
+            spectral(r) && matches!(r.role, Role::Background | Role::Psf | Role::Imprint)
+        })
+    },
+    rule("Asn_Lv2SpecTSO", AsnType::TsoSpec2, |r| {
+        let t = r.exp_type.as_str();
+        let excluded = (t == "nis_soss" && !soss_calibrated(r))
+            || (t == "nrs_brightobj" && !fixed_slit_path(r))
             || (t == "nrc_tsgrism"
-                && (row.value("PUPIL") == Some("clear")
-                    || row.value("DETECTOR") == Some("nrcblong")));
-        return if excluded {
-            Vec::new()
-        } else {
-            vec![rule("Asn_Lv2SpecTSO", "tso-spec2", nothing)]
-        };
-    }
-    match t {
-        "nrs_fixedslit" if fixed_slit_path(row) => {
-            vec![rule("Asn_Lv2NRSFSS", "spec2", slit_nods)]
-        }
-        "nrs_fixedslit" => Vec::new(),
-        "nrs_msaspec" if row.is_set("MSAMETFL") => vec![rule("Asn_Lv2NRSMSA", "spec2", slit_nods)],
-        "nrs_ifu" if matches!(patttype(row), "2-point-nod" | "4-point-nod") => {
-            vec![rule("Asn_Lv2NRSIFUNod", "spec2", ifu_nods)]
-        }
-        _ if is_nod_pattern(row) => Vec::new(),
-        _ => vec![rule("Asn_Lv2Spec", "spec2", spec)],
-    }
+                && (r.value("PUPIL") == Some("clear") || r.value("DETECTOR") == Some("nrcblong")));
+        spectral_science(r)
+            && !grism(r)
+            && r.is_tso()
+            && !matches!(
+                t,
+                "nrs_fixedslit" | "nrs_msaspec" | "mir_lrs-fixedslit" | "mir_lrs-slitless"
+            )
+            && !excluded
+    }),
+    // Science images of a wavefront-sensing visit (not NIRCam line-of-sight jitter), which
+    // `Asn_Lv2FGS` leaves out and `Asn_Lv2Image` takes as well (`rules_level2b.py:1241-1283`).
+    rule("Asn_Lv2WFSC", AsnType::Image2, |r| {
+        calibrated(r)
+            && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
+            && r.role == Role::Science
+            && is_wfsc_visit(r)
+            && !(r.exp_type == "nrc_image" && r.value("DMS_NOTE") == Some("wfsc_los_jitter"))
+    }),
+    // MIRI's slitless prism; pruning keeps it over `Asn_Lv2Spec` when it has a direct image.
+    Rule {
+        attach: wfss,
+        ..rule("Asn_Lv2WFSSMIR", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type == "mir_wfss" && !r.is_tso()
+        })
+    },
+    Rule {
+        attach: wfss,
+        ..rule("Asn_Lv2WFSSNIS", AsnType::Spec2, |r| {
+            calibrated(r) && r.exp_type == "nis_wfss"
+        })
+    },
+    Rule {
+        attach: wfss,
+        ..rule("Asn_Lv2WFSSNRC", AsnType::Spec2, |r| {
+            calibrated(r) && r.exp_type == "nrc_wfss"
+        })
+    },
+    Rule {
+        attach: lrs_ta_confirm,
+        ..rule("Asn_MIRLRSTAConfirm", AsnType::Spec2, |r| {
+            spectral_science(r) && r.exp_type.starts_with("mir_lrs-")
+        })
+    },
+];
+
+/// Acquisitions and the other exposures `Asn_Lv2ImageNonScience` takes
+/// (`IMAGE2_NONSCIENCE_EXP_TYPES`).
+fn non_science(r: &Row) -> bool {
+    let t = r.exp_type.as_str();
+    r.role == Role::TargetAcquisition || ACQUISITIONS.contains(&t) || IMAGE2_NONSCIENCE.contains(&t)
+}
+
+/// NIRSpec lamp exposures, which only the lamp rules take.
+fn is_lamp(r: &Row) -> bool {
+    matches!(
+        r.exp_type.as_str(),
+        "nrs_lamp" | "nrs_autoflat" | "nrs_autowave"
+    )
+}
+
+/// Whether any science rule may take the exposure: no acquisition or other non-science type,
+/// no lamp, dark, flat or engineering exposure.
+fn calibrated(r: &Row) -> bool {
+    !non_science(r)
+        && !is_lamp(r)
+        && !matches!(
+            r.role,
+            Role::Dark | Role::Flat | Role::Engineering | Role::Autoflat | Role::Autowave
+        )
+}
+
+/// Imaging science types, FGS aside (`IMAGE2_SCIENCE_EXP_TYPES`).
+fn imaging(r: &Row) -> bool {
+    calibrated(r)
+        && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
+        && !r.exp_type.starts_with("fgs_")
+}
+
+/// Spectroscopic types (`SPEC2_SCIENCE_EXP_TYPES`), on a path that gives light.
+fn spectral(r: &Row) -> bool {
+    calibrated(r) && SPEC2_SCIENCE.contains(&r.exp_type.as_str()) && ifu_path(r)
+}
+
+/// The NIRISS and NIRCam grisms, whose science only the WFSS rules take.
+fn grism(r: &Row) -> bool {
+    matches!(r.exp_type.as_str(), "nis_wfss" | "nrc_wfss")
+}
+
+/// Spectroscopic science: no background or imprint; PSF references are science at Stage 2
+/// (`jwst/associations/lib/rules_level2_base.py:113-140`).
+fn spectral_science(r: &Row) -> bool {
+    spectral(r) && is_science(r)
+}
+
+/// Whether Stage 2 types the exposure science: PSF references are calibrated as science.
+fn is_science(r: &Row) -> bool {
+    matches!(r.role, Role::Science | Role::Psf)
 }
 
 /// `Constraint_WFSC`: a `VISITYPE` with `wfsc` inside it.
@@ -416,7 +545,7 @@ fn mode_keys(row: &Row) -> String {
     parts.join(" ")
 }
 
-fn attached(index: usize, exptype: &'static str, why: Arc<str>) -> Attached {
+fn attached(index: usize, exptype: ExpType<'static>, why: Arc<str>) -> Attached {
     Attached {
         name: Name::Row(index),
         exptype,
@@ -431,19 +560,40 @@ fn backgrounds(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
+    // A PSF reference with `BKGDTARG` set joins the association of an earlier science exposure
+    // of its mode through the background constraint, so it starts none of its own.
+    if s.role == Role::Psf
+        && s.is_set("BKGDTARG")
+        && (0..science)
+            .any(|j| within(j) && pool[j].role == Role::Science && same_mode(s, &pool[j]))
+    {
+        return None;
+    }
     let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
-    let mut rows: Vec<usize> = pool
-        .backgrounds
+    // Only classes with the science's required mode values can have its mode.
+    let classes = required_mode(s)
+        .and_then(|values| pool.by_required.get(&values))
+        .map_or(&[][..], Vec::as_slice);
+    let mut rows: Vec<usize> = classes
         .iter()
+        .map(|&at| &pool.backgrounds[at])
         .filter(|class| same_mode(s, &pool[class[0]]))
         .flatten()
         .copied()
         .filter(|&i| i != science && within(i))
         .collect();
     rows.sort_unstable();
+    // Members keep their Stage 2 type: a PSF reference is science there, even one that
+    // joined as a background.
     Some(
         rows.into_iter()
-            .map(|i| attached(i, "background", why.clone()))
+            .map(|i| {
+                let exptype = match pool[i].role {
+                    Role::Psf => ExpType::Science,
+                    _ => ExpType::Background,
+                };
+                attached(i, exptype, why.clone())
+            })
             .collect(),
     )
 }
@@ -469,40 +619,58 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
     let same_target = checked.iter().any(|&i| pool[i].target == s.target);
     all.into_iter()
         .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
-        .map(|i| attached(i, "imprint", why.clone()))
+        .map(|i| attached(i, ExpType::Imprint, why.clone()))
         .collect()
 }
 
-fn own_imprints(
+/// `Asn_Lv2SpecSpecial`: the imprints it gathered for this exposure, pruned by target as
+/// `prune_imprints` does; nothing when it did not take the exposure as science.
+fn special_imprints(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
-    Some(imprints(pool, science, within))
+    let gathered = pool.special.get(&science)?;
+    let s = &pool[science];
+    let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
+    let background = |i: usize| pool[i].is_set("BKGDTARG");
+    let checked = |i: usize| background(i) == s.is_set("BKGDTARG");
+    let same_target = gathered
+        .iter()
+        .any(|&i| checked(i) && pool[i].target == s.target);
+    Some(
+        gathered
+            .iter()
+            .copied()
+            .filter(|&i| within(i))
+            .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
+            .map(|i| attached(i, ExpType::Imprint, why.clone()))
+            .collect(),
+    )
 }
 
+/// `Asn_Lv2Spec`: backgrounds and imprints, none of a time series or a nod pattern, which
+/// the rule excludes for every member (`rules_level2b.py:334-344`).
 fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
-    let mut members = backgrounds(pool, science, within)?;
-    members.extend(imprints(pool, science, within));
+    let within = |i: usize| within(i) && !pool[i].is_tso() && !is_nod_pattern(&pool[i]);
+    let mut members = backgrounds(pool, science, &within)?;
+    members.extend(imprints(pool, science, &within));
     Some(members)
 }
 
-/// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`) and the target acquisition
-/// confirmation.
+/// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`; the science may be one) and
+/// the target acquisition confirmation.
 fn lrs_ta_confirm(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let mut members: Vec<Attached> = if s.is_tso() {
-        Vec::new()
-    } else {
-        backgrounds(pool, science, within)?
-            .into_iter()
-            .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
-            .collect()
-    };
+    // `Constraint_NotTSO` applies to the background, not to the science.
+    let mut members: Vec<Attached> = backgrounds(pool, science, within)?
+        .into_iter()
+        .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
+        .collect();
     members.extend(ta_confirm(pool, within));
     Some(members)
 }
@@ -510,7 +678,13 @@ fn lrs_ta_confirm(
 fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
     (0..pool.len())
         .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
-        .map(|i| attached(i, "target_acquisition", "EXP_TYPE=MIR_TACONFIRM".into()))
+        .map(|i| {
+            attached(
+                i,
+                ExpType::TargetAcquisition,
+                "EXP_TYPE=MIR_TACONFIRM".into(),
+            )
+        })
         .collect()
 }
 
@@ -533,7 +707,7 @@ fn lrs_nods(
         .map(|i| {
             attached(
                 i,
-                "background",
+                ExpType::Background,
                 "another ALONG-SLIT-NOD position (PATT_NUM)".into(),
             )
         })
@@ -550,25 +724,105 @@ fn slit_nods(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let fs = s.exp_type == "nrs_fixedslit";
-    let same_set = |b: &Row| {
-        b.exp_type == s.exp_type
-            && b.role == Role::Science
-            && same_mode(s, b)
-            && (!fs
-                || ["NUMDTHPT", "SUBPXPTS"]
-                    .iter()
-                    .all(|k| b.value(k) == s.value(k)))
-    };
     let why: Arc<str> = format!("another nod position (PATT_NUM), same {}", mode_keys(s)).into();
-    let mut members: Vec<Attached> = (0..pool.len())
-        .filter(|&i| i != science && within(i) && same_set(&pool[i]) && !overlap(s, &pool[i]))
-        .map(|i| attached(i, "background", why.clone()))
-        .collect();
-    if !fs {
-        members.extend(imprints(pool, science, within));
+    let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
+    let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
+    let mut members = Vec::new();
+    // The other science exposures are backgrounds unless they overlap; the rest come along as
+    // they are: backgrounds (`BKGDTARG=T`, `SPEC.md` §4.5 item 2) and imprints, not pruned
+    // (neither rule prunes them).
+    for i in nod_set(pool, science, within).filter(|&i| i != science) {
+        let b = &pool[i];
+        match b.role {
+            _ if is_science(b) && !overlap(s, b) => {
+                members.push(attached(i, ExpType::Background, why.clone()))
+            }
+            Role::Background => {
+                members.push(attached(i, ExpType::Background, background_why.clone()))
+            }
+            Role::Imprint => members.push(attached(i, ExpType::Imprint, imprint_why.clone())),
+            _ => {}
+        }
     }
     Some(members)
+}
+
+/// The exposures a nod rule gathers with `science` into one association before splitting it
+/// per science exposure, in pool order, `science` included.
+fn nod_set<'a>(
+    pool: &'a Pool<'a>,
+    science: usize,
+    within: &'a dyn Fn(usize) -> bool,
+) -> impl Iterator<Item = usize> + 'a {
+    let s = &pool[science];
+    let fs = s.exp_type == "nrs_fixedslit";
+    let ifu = s.exp_type == "nrs_ifu";
+    // Every member of a MOS association needs the science's metadata file, a unique key of
+    // the rule (`SPEC.md` §4.5 item 5); `patttype` is one of the IFU rule (item 3).
+    let takes = move |b: &Row| {
+        b.exp_type == s.exp_type
+            && same_mode(s, b)
+            && (fs || ifu || (b.is_set("MSAMETFL") && b.value("MSAMETFL") == s.value("MSAMETFL")))
+            && (!ifu || patttype(b) == patttype(s))
+    };
+    // Fixed-slit science exposures share the nod pattern's counts too.
+    let same_counts = move |b: &Row| {
+        !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
+            .iter()
+            .all(|k| b.first_of(k) == s.first_of(k))
+    };
+    (0..pool.len()).filter(move |&i| {
+        let b = &pool[i];
+        within(i)
+            && takes(b)
+            && match b.role {
+                Role::Background | Role::Imprint => true,
+                _ => is_science(b) && same_counts(b),
+            }
+    })
+}
+
+/// The exposure that started the association the generator made for `science` under
+/// `rule`: for a nod rule, the first of the nod set; for a rule of one science, the first
+/// background or imprint attached before the science when the science is the first of its
+/// mode the rule takes in the candidate (the association that member started takes it; after
+/// a science of the mode it would have joined that one's), else the science.
+fn first_member(
+    pool: &Pool<'_>,
+    rule: &Rule,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+    attached: &[Attached],
+) -> usize {
+    if rule.nods {
+        return nod_set(pool, science, within).next().unwrap_or(science);
+    }
+    let s = &pool[science];
+    let earliest = attached
+        .iter()
+        .filter_map(|a| match a.name {
+            // A target acquisition joins whatever association is there first.
+            Name::Row(i)
+                if matches!(pool[i].role, Role::Background | Role::Imprint) && i < science =>
+            {
+                Some(i)
+            }
+            _ => None,
+        })
+        .min();
+    match earliest {
+        Some(first)
+            if !(0..science).rev().any(|j| {
+                within(j)
+                    && is_science(&pool[j])
+                    && (rule.accepts)(&pool[j])
+                    && same_mode(s, &pool[j])
+            }) =>
+        {
+            first
+        }
+        _ => science,
+    }
 }
 
 /// Whether nod partner `b` overlaps science `s`, so that it cannot be its background.
@@ -608,42 +862,80 @@ fn ifu_nods(
 ) -> Option<Vec<Attached>> {
     let s = &pool[science];
     let why: Arc<str> = format!("another {} position", patttype(s).to_uppercase()).into();
-    let mut members: Vec<Attached> = (0..pool.len())
-        .filter(|&i| i != science && within(i))
-        .filter(|&i| {
-            let b = &pool[i];
-            b.exp_type == "nrs_ifu"
-                && b.role == Role::Science
-                && same_mode(s, b)
-                && patttype(b) == patttype(s)
-        })
-        .map(|i| attached(i, "background", why.clone()))
+    let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
+    let imprint_why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
+    let set: Vec<usize> = nod_set(pool, science, within).collect();
+    // `prune_imprints` runs before the split, on every science exposure of the set: imprints
+    // of the science's kind (background or not) are kept only for the targets of the set's
+    // science exposures, if any are (`jwst/associations/lib/rules_level2_base.py:926-1017`).
+    let sciences: Vec<&Row> = set
+        .iter()
+        .map(|&i| &pool[i])
+        .filter(|b| is_science(b))
         .collect();
-    members.extend(backgrounds(pool, science, within)?);
-    members.extend(imprints(pool, science, within));
+    let background_science = sciences.iter().any(|b| b.is_set("BKGDTARG"));
+    let checked = |b: &Row| b.is_set("BKGDTARG") == background_science;
+    let imprints: Vec<usize> = set
+        .iter()
+        .copied()
+        .filter(|&i| pool[i].role == Role::Imprint)
+        .collect();
+    let matches = |b: &Row| sciences.iter().any(|t| t.target == b.target);
+    let any_match = imprints
+        .iter()
+        .any(|&i| checked(&pool[i]) && matches(&pool[i]));
+    let mut members = Vec::new();
+    for i in set.into_iter().filter(|&i| i != science) {
+        let b = &pool[i];
+        match b.role {
+            _ if is_science(b) => members.push(attached(i, ExpType::Background, why.clone())),
+            Role::Background => {
+                members.push(attached(i, ExpType::Background, background_why.clone()))
+            }
+            Role::Imprint if !(any_match && checked(b) && !matches(b)) => {
+                members.push(attached(i, ExpType::Imprint, imprint_why.clone()))
+            }
+            _ => {}
+        }
+    }
     Some(members)
 }
 
-/// WFSS: the first direct image of the same target and instrument (NIRISS: same `PUPIL` and
-/// `SUBARRAY`; NIRCam: same `DETECTOR`), as its Stage 3 products' names; no direct image, no
+/// WFSS: the direct image the generator's association for this grism exposure holds first
+/// (worked out once, [`wfss_directs`]), as its Stage 3 products' names; no direct image, no
 /// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
 fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
     let s = &pool[science];
-    let keys: &[&str] = if s.exp_type == "nis_wfss" {
-        &["PUPIL", "SUBARRAY"]
+    let shared = pool
+        .foreign
+        .get(s.observation.as_str())
+        .is_some_and(|&j| within(j));
+    let direct = *pool
+        .wfss_direct
+        .get(&(shared, science))
+        .filter(|&&d| within(d))?;
+    let acid = if shared {
+        SHARED_CANDIDATE
     } else {
-        &["DETECTOR"]
+        s.observation.as_str()
     };
-    let direct = (0..pool.len()).find(|&i| {
-        let d = &pool[i];
-        within(i)
-            && matches!(d.exp_type.as_str(), "nis_image" | "nrc_image" | "mir_image")
-            && d.role == Role::Science
-            && d.target == s.target
-            && d.value("INSTRUME") == s.value("INSTRUME")
-            && keys.iter().all(|k| d.value(k) == s.value(k))
-    })?;
-    let root = super::naming::stage3_image_name(&pool[direct], &s.observation);
+    let root = super::naming::wfss_direct_image_root(&pool[direct], acid, s.exp_type == "nis_wfss");
+    // Background exposures of the association's keys join it as they are.
+    let (_, image_type, keys) = WFSS.iter().find(|(t, ..)| *t == s.exp_type)?;
+    let background_why: Arc<str> = "BKGDTARG=T, same target and keys".into();
+    let backgrounds = (0..pool.len())
+        .filter(|&i| i != science && within(i))
+        .filter(|&i| {
+            let b = &pool[i];
+            b.role == Role::Background
+                && (b.exp_type == s.exp_type || b.exp_type == *image_type)
+                && b.target == s.target
+                && ["PROGRAM", "INSTRUME"]
+                    .iter()
+                    .chain(keys.iter())
+                    .all(|k| b.value(k) == s.value(k))
+        })
+        .map(|i| attached(i, ExpType::Background, background_why.clone()));
     let why: Arc<str> = format!(
         "direct image {}",
         pool[direct].exposure.name.to_string_lossy()
@@ -651,9 +943,9 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
     .into();
     Some(
         [
-            ("_i2d.fits", "direct_image"),
-            ("_cat.ecsv", "sourcecat"),
-            ("_segm.fits", "segmap"),
+            ("_i2d.fits", ExpType::DirectImage),
+            ("_cat.ecsv", ExpType::Sourcecat),
+            ("_segm.fits", ExpType::Segmap),
         ]
         .into_iter()
         .map(|(suffix, exptype)| Attached {
@@ -661,6 +953,607 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
             exptype,
             why: why.clone(),
         })
+        .chain(backgrounds)
         .collect(),
     )
+}
+
+/// For each observation, a row of another observation, if there is one.
+fn foreign(rows: &[Row]) -> HashMap<&str, usize> {
+    let mut first: Vec<(&str, usize)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if !first.iter().any(|(o, _)| *o == row.observation) {
+            first.push((&row.observation, i));
+        }
+        if first.len() > 1 {
+            break;
+        }
+    }
+    let mut foreign = HashMap::new();
+    for row in rows {
+        if let Some(&(_, i)) = first.iter().find(|(o, _)| *o != row.observation) {
+            foreign.insert(row.observation.as_str(), i);
+        }
+    }
+    foreign
+}
+
+/// The rows of each observation candidate, each in pool order.
+fn by_observation(rows: &[Row]) -> Vec<Vec<usize>> {
+    let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        candidates.entry(&row.observation).or_default().push(i);
+    }
+    candidates.into_values().collect()
+}
+
+/// The WFSS rules' grism exposure type, direct image type and the keys grism and direct image
+/// share beyond program, target and instrument (`jwst/associations/lib/rules_level2b.py:866-1080`).
+const WFSS: &[(&str, &str, &[&str])] = &[
+    ("nis_wfss", "nis_image", &["PUPIL", "SUBARRAY"]),
+    ("nrc_wfss", "nrc_image", &["DETECTOR"]),
+    ("mir_wfss", "mir_image", &["DETECTOR"]),
+];
+
+/// The direct image each WFSS grism exposure gets: the first direct image its association
+/// holds, as the generator gathers them (`AsnMixin_Lv2WFSS.find_closest_direct` falls back to
+/// the first one when every `EXPSPCIN` is equal). In pool order an exposure joins every
+/// association of its keys that takes it (a grism one only while the association has no grism
+/// exposure) and starts one when none does; direct images are then offered once more to the
+/// associations made after them. So a grism exposure gets the next direct image of its keys
+/// after it, or the one that started its association, or the first before it: with several
+/// filters, its own filter's (`SPEC.md` §4.5 item 1).
+fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
+    struct Gathered {
+        keys: Vec<Option<String>>,
+        grism: Option<usize>,
+        directs: Vec<usize>,
+    }
+    let mut chosen = HashMap::new();
+    let candidates = by_observation(rows)
+        .into_iter()
+        .map(|c| (false, c))
+        .chain([(true, (0..rows.len()).collect())]);
+    for (in_shared, candidate) in candidates {
+        for (grism_type, image_type, shared) in WFSS {
+            let keys = |r: &Row| -> Vec<Option<String>> {
+                ["PROGRAM", "INSTRUME"]
+                    .iter()
+                    .chain(shared.iter())
+                    .map(|k| r.value(k).map(str::to_string))
+                    .chain([Some(r.target.to_string())])
+                    .collect()
+            };
+            let mut gathered: Vec<Gathered> = Vec::new();
+            let mut again = Vec::new();
+            for &i in &candidate {
+                let r = &rows[i];
+                // PSF references are science at Stage 2, and science images direct images.
+                let direct = r.exp_type == *image_type && is_science(r);
+                if !(direct || (r.exp_type == *grism_type && is_science(r))) {
+                    continue;
+                }
+                let k = keys(r);
+                let mut joined = false;
+                for g in gathered.iter_mut().filter(|g| g.keys == k) {
+                    if direct {
+                        g.directs.push(i);
+                        joined = true;
+                    } else if g.grism.is_none() {
+                        g.grism = Some(i);
+                        joined = true;
+                    }
+                }
+                if !joined {
+                    gathered.push(Gathered {
+                        keys: k,
+                        grism: (!direct).then_some(i),
+                        directs: if direct { vec![i] } else { Vec::new() },
+                    });
+                }
+                if direct {
+                    again.push(i);
+                }
+            }
+            for i in again {
+                let k = keys(&rows[i]);
+                for g in gathered.iter_mut().filter(|g| g.keys == k) {
+                    if !g.directs.contains(&i) {
+                        g.directs.push(i);
+                    }
+                }
+            }
+            for g in gathered {
+                if let (Some(grism), Some(&direct)) = (g.grism, g.directs.first()) {
+                    chosen.insert((in_shared, grism), direct);
+                }
+            }
+        }
+    }
+    chosen
+}
+
+/// The imprints `Asn_Lv2SpecSpecial` attaches to each background, PSF-reference or imprint
+/// spectral exposure it takes as science, in its observation candidate (a background
+/// candidate's association would hold no background member, so it is never made). The
+/// rule takes imprints through `Constraint_Imprint_Special`, which reads the exposure type the
+/// association worked out last, for whichever exposure it was asked about
+/// (`jwst/associations/lib/rules_level2_base.py:676-711,1256-1295`); so the outcome depends on
+/// the order the generator offers exposures in, and is worked out here in that order
+/// (`SPEC.md` §4.5 item 4): the first imprint joins every association of its mode, a later one
+/// starts its own, as science; imprints are offered once more at the end.
+fn special_spectral(rows: &[Row]) -> HashMap<usize, Vec<usize>> {
+    struct Gathered {
+        first: usize,
+        members: Vec<usize>,
+        /// The type of the exposure it was last asked about, as the rule's mixin keeps it.
+        last_imprint: bool,
+    }
+    impl Gathered {
+        fn holds(&self, i: usize) -> bool {
+            self.members.contains(&i)
+        }
+        /// Offers exposure `i`; says whether it joined through the imprint constraint.
+        fn offer(&mut self, i: usize, imprint: bool) -> (bool, bool) {
+            if imprint && !self.last_imprint {
+                self.last_imprint = true;
+                self.members.push(i);
+                return (true, true);
+            }
+            self.last_imprint = imprint;
+            (false, false)
+        }
+    }
+    let mut planned = HashMap::new();
+    for candidate in by_observation(rows) {
+        let eligible: Vec<usize> = candidate
+            .into_iter()
+            .filter(|&i| {
+                let r = &rows[i];
+                SPEC2_SCIENCE.contains(&r.exp_type.as_str())
+                    && (r.is_set("BKGDTARG") || r.is_set("IS_PSF"))
+                    && ifu_path(r)
+            })
+            .collect();
+        let mut gathered: Vec<Gathered> = Vec::new();
+        let mut again = Vec::new();
+        for &i in &eligible {
+            let imprint = rows[i].role == Role::Imprint;
+            let mut joined = false;
+            let mut through_imprint = false;
+            for g in gathered
+                .iter_mut()
+                .filter(|g| same_mode(&rows[g.first], &rows[i]))
+            {
+                let (j, by_imprint) = g.offer(i, imprint);
+                joined |= j;
+                through_imprint |= by_imprint;
+            }
+            if !joined {
+                // A new association: its first exposure is its science, whatever it is.
+                through_imprint |= imprint;
+                gathered.push(Gathered {
+                    first: i,
+                    members: Vec::new(),
+                    last_imprint: imprint,
+                });
+            }
+            if through_imprint {
+                again.push(i);
+            }
+        }
+        for i in again {
+            for g in gathered
+                .iter_mut()
+                .filter(|g| g.first != i && !g.holds(i) && same_mode(&rows[g.first], &rows[i]))
+            {
+                g.offer(i, true);
+            }
+        }
+        for g in gathered {
+            planned.insert(g.first, g.members);
+        }
+    }
+    planned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::pool::pool;
+    use super::super::read::{Header, Keyword};
+    use super::super::Exposure;
+    use super::*;
+
+    /// The pool of exposures named `names`, each with the keywords given as `KEY=VALUE`
+    /// words (`T` and `F` are logicals, digits not led by `0` integers; `~` stands for `_`, so that names
+    /// read as words).
+    fn rows(exposures: &[(&str, &str)]) -> Vec<Row> {
+        let exposures = exposures
+            .iter()
+            .map(|(name, cards)| {
+                let keywords = cards.split_whitespace().map(|card| {
+                    let (key, value) = card.split_once('=').unwrap();
+                    let value = match value {
+                        "T" => Keyword::Logical(true),
+                        "F" => Keyword::Logical(false),
+                        v if !v.starts_with('0') && v.parse::<i64>().is_ok() => {
+                            Keyword::Integer(v.parse().unwrap())
+                        }
+                        v => Keyword::Text(v.replace('~', "_")),
+                    };
+                    (key.replace('~', "_"), value)
+                });
+                Exposure::new(*name, Header::new(*name, keywords))
+            })
+            .collect();
+        pool(exposures).unwrap()
+    }
+
+    /// The names of the rules that take `row` as their science.
+    fn takers(row: &Row) -> Vec<&'static str> {
+        RULES
+            .iter()
+            .filter(|r| (r.accepts)(row))
+            .map(|r| r.name)
+            .collect()
+    }
+
+    const BASE: &str = "PROGRAM=01234 OBSERVTN=001 TARGNAME=A";
+
+    /// For each rule, an exposure it takes, and every rule that takes that exposure.
+    const TAKES: &[(&str, &str, &[&str])] = &[
+        (
+            "Asn_Lv2CoronAsRate",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~CORON DETECTOR=NRCA2 FILTER=F210M PUPIL=MASKRND SUBARRAY=FULL",
+            &["Asn_Lv2CoronAsRate", "Asn_Lv2Image"],
+        ),
+        ("Asn_Lv2FGS", "INSTRUME=FGS EXP~TYPE=FGS~FOCUS DETECTOR=GUIDER1", &["Asn_Lv2FGS"]),
+        (
+            "Asn_Lv2Image",
+            "INSTRUME=MIRI EXP~TYPE=MIR~IMAGE DETECTOR=MIRIMAGE FILTER=F770W SUBARRAY=FULL",
+            &["Asn_Lv2Image"],
+        ),
+        (
+            "Asn_Lv2ImageNonScience",
+            "INSTRUME=MIRI EXP~TYPE=MIR~TACQ DETECTOR=MIRIMAGE FILTER=F560W BKGDTARG=T",
+            &["Asn_Lv2ImageNonScience"],
+        ),
+        (
+            "Asn_Lv2ImageSpecial",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~IMAGE DETECTOR=NRCB1 FILTER=F200W BKGDTARG=T",
+            &["Asn_Lv2ImageSpecial"],
+        ),
+        (
+            "Asn_Lv2ImageTSO",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~TSIMAGE DETECTOR=NRCA1 FILTER=F210M",
+            &["Asn_Lv2ImageTSO"],
+        ),
+        (
+            "Asn_Lv2MIRLRSFixedSlitNod",
+            "INSTRUME=MIRI EXP~TYPE=MIR~LRS-FIXEDSLIT DETECTOR=MIRIMAGE FILTER=P750L \
+             PATTTYPE=ALONG-SLIT-NOD PATT~NUM=1",
+            &["Asn_Lv2MIRLRSFixedSlitNod", "Asn_MIRLRSTAConfirm"],
+        ),
+        (
+            "Asn_Lv2NRSFSS",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~FIXEDSLIT DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             FXD~SLIT=S200A1",
+            &["Asn_Lv2NRSFSS"],
+        ),
+        (
+            "Asn_Lv2NRSIFUNod",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             PATTTYPE=2-POINT-NOD",
+            &["Asn_Lv2NRSIFUNod"],
+        ),
+        (
+            "Asn_Lv2NRSLAMPImage",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~LAMP DETECTOR=NRS1 FILTER=OPAQUE GRATING=MIRROR \
+             OPMODE=IMAGE LAMP=FLAT1",
+            &["Asn_Lv2NRSLAMPImage"],
+        ),
+        (
+            "Asn_Lv2NRSLAMPSpectral",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~LAMP DETECTOR=NRS1 FILTER=OPAQUE GRATING=G395H \
+             OPMODE=FIXEDSLIT LAMP=FLAT3",
+            &["Asn_Lv2NRSLAMPSpectral"],
+        ),
+        (
+            "Asn_Lv2NRSMSA",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~MSASPEC DETECTOR=NRS1 FILTER=F290LP GRATING=G395M \
+             MSAMETFL=msa.fits",
+            &["Asn_Lv2NRSMSA"],
+        ),
+        (
+            "Asn_Lv2Spec",
+            "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFUSHORT BAND=SHORT",
+            &["Asn_Lv2Spec"],
+        ),
+        (
+            "Asn_Lv2SpecImprint",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             IS~IMPRT=T",
+            &["Asn_Lv2SpecImprint", "Asn_Lv2SpecSpecial"],
+        ),
+        (
+            "Asn_Lv2SpecSpecial",
+            "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFUSHORT BAND=SHORT BKGDTARG=T",
+            &["Asn_Lv2SpecSpecial"],
+        ),
+        (
+            "Asn_Lv2SpecTSO",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~BRIGHTOBJ DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             FXD~SLIT=S1600A1",
+            &["Asn_Lv2SpecTSO"],
+        ),
+        (
+            "Asn_Lv2WFSC",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~IMAGE DETECTOR=NRCA3 FILTER=F212N \
+             VISITYPE=PRIME~WFSC~ROUTINE",
+            &["Asn_Lv2Image", "Asn_Lv2WFSC"],
+        ),
+        (
+            "Asn_Lv2WFSSMIR",
+            "INSTRUME=MIRI EXP~TYPE=MIR~WFSS DETECTOR=MIRIMAGE FILTER=P750L",
+            &["Asn_Lv2Spec", "Asn_Lv2WFSSMIR"],
+        ),
+        (
+            "Asn_Lv2WFSSNIS",
+            "INSTRUME=NIRISS EXP~TYPE=NIS~WFSS DETECTOR=NIS FILTER=GR150R PUPIL=F150W",
+            &["Asn_Lv2WFSSNIS"],
+        ),
+        (
+            "Asn_Lv2WFSSNRC",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~WFSS DETECTOR=NRCALONG FILTER=F444W PUPIL=GRISMR",
+            &["Asn_Lv2WFSSNRC"],
+        ),
+        (
+            "Asn_MIRLRSTAConfirm",
+            "INSTRUME=MIRI EXP~TYPE=MIR~LRS-SLITLESS DETECTOR=MIRIMAGE FILTER=P750L",
+            &["Asn_MIRLRSTAConfirm"],
+        ),
+    ];
+
+    #[test]
+    fn each_rule_takes_its_exposures_and_only_the_rules_meant_to_share_them_do() {
+        for rule in RULES {
+            let Some((_, cards, all)) = TAKES.iter().find(|(name, ..)| *name == rule.name) else {
+                panic!("{}: no exposure it takes in TAKES", rule.name);
+            };
+            let pool = rows(&[(
+                "jw01234001001_02101_00001_x_rate.fits",
+                &format!("{BASE} {cards}"),
+            )]);
+            assert_eq!(
+                takers(&pool[0]),
+                *all,
+                "{}: the rules that take {cards}",
+                rule.name
+            );
+        }
+    }
+
+    #[test]
+    fn rules_are_in_the_order_of_their_names_as_the_generator_runs_them() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_is_a_stage_2_rule_of_the_rule_table_with_its_needs() {
+        use crate::rules::{Needs, Rule as Known};
+        for rule in RULES {
+            let known = Known::find(rule.name)
+                .unwrap_or_else(|_| panic!("{}: not in rules::RULES", rule.name));
+            assert_eq!(known.stage(), crate::model::Stage::Two, "{}", rule.name);
+            assert_eq!(
+                rule.asn_type.stage(),
+                crate::model::Stage::Two,
+                "{}",
+                rule.name
+            );
+            assert_eq!(known.needs(), Needs::Nothing, "{}", rule.name);
+        }
+    }
+
+    /// The Stage 2 associations of `exposures`: (rule, asn_id, science name, members as
+    /// `type:name` sorted).
+    fn planned(exposures: &[(&str, &str)]) -> Vec<(&'static str, String, String, Vec<String>)> {
+        let pool = rows(exposures);
+        let name = |n: &Name| match n {
+            Name::Row(i) => pool[*i].exposure.name.to_string_lossy().into_owned(),
+            Name::Derived(d) => d.clone(),
+        };
+        associations(&pool)
+            .into_iter()
+            .map(|p| {
+                let mut members: Vec<String> = p
+                    .attached
+                    .iter()
+                    .map(|a| format!("{}:{}", a.exptype, name(&a.name)))
+                    .collect();
+                members.sort();
+                (p.rule, p.asn_id, name(&Name::Row(p.science)), members)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn asn_lv2_image_attaches_the_backgrounds_of_its_mode_from_the_shared_candidate() {
+        let image = "INSTRUME=MIRI EXP~TYPE=MIR~IMAGE DETECTOR=MIRIMAGE SUBARRAY=FULL";
+        let made = planned(&[
+            ("a_rate.fits", &format!("{BASE} {image} FILTER=F770W")),
+            (
+                "b_rate.fits",
+                &format!("{BASE} {image} FILTER=F770W BKGDTARG=T OBSERVTN=002"),
+            ),
+            (
+                "c_rate.fits",
+                &format!("{BASE} {image} FILTER=F560W BKGDTARG=T OBSERVTN=002"),
+            ),
+        ]);
+        assert!(
+            made.contains(&(
+                "Asn_Lv2Image",
+                "c1000".into(),
+                "a_rate.fits".into(),
+                vec!["background:b_rate.fits".into()]
+            )),
+            "Asn_Lv2Image: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_wfssnrc_takes_the_direct_image_of_the_grism_s_own_filter() {
+        let nrc = "INSTRUME=NIRCAM DETECTOR=NRCALONG SUBARRAY=FULL";
+        let made = planned(&[
+            (
+                "a1_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~WFSS FILTER=F356W PUPIL=GRISMR"),
+            ),
+            (
+                "a2_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~IMAGE FILTER=F356W PUPIL=CLEAR"),
+            ),
+            (
+                "b1_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~WFSS FILTER=F444W PUPIL=GRISMR"),
+            ),
+            (
+                "b2_rate.fits",
+                &format!("{BASE} {nrc} EXP~TYPE=NRC~IMAGE FILTER=F444W PUPIL=CLEAR"),
+            ),
+        ]);
+        let wfss: Vec<_> = made.iter().filter(|m| m.0 == "Asn_Lv2WFSSNRC").collect();
+        assert_eq!(wfss.len(), 2, "Asn_Lv2WFSSNRC: {made:?}");
+        assert!(
+            wfss[0]
+                .3
+                .contains(&"direct_image:jw01234-o001_t001_nircam_clear-f356w_i2d.fits".into()),
+            "Asn_Lv2WFSSNRC: {wfss:?}"
+        );
+        assert!(
+            wfss[1]
+                .3
+                .contains(&"direct_image:jw01234-o001_t001_nircam_clear-f444w_i2d.fits".into()),
+            "Asn_Lv2WFSSNRC: {wfss:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_nrsifunod_attaches_backgrounds_of_its_own_pattern_only() {
+        let ifu = "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H";
+        let made = planned(&[
+            (
+                "a1_rate.fits",
+                &format!("{BASE} {ifu} PATTTYPE=2-POINT-NOD PATT~NUM=1"),
+            ),
+            (
+                "a2_rate.fits",
+                &format!("{BASE} {ifu} PATTTYPE=2-POINT-NOD PATT~NUM=2"),
+            ),
+            (
+                "b_rate.fits",
+                &format!("{BASE} {ifu} PATTTYPE=CYCLING BKGDTARG=T OBSERVTN=002"),
+            ),
+        ]);
+        assert!(
+            made.contains(&(
+                "Asn_Lv2NRSIFUNod",
+                "o001".into(),
+                "a1_rate.fits".into(),
+                vec!["background:a2_rate.fits".into()]
+            )),
+            "Asn_Lv2NRSIFUNod: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_nrsmsa_leaves_out_an_exposure_without_its_metadata_file() {
+        let mos =
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~MSASPEC DETECTOR=NRS1 FILTER=F290LP GRATING=G395M \
+                   NUMDTHPT=3 SUBPXPTS=1";
+        let made = planned(&[
+            (
+                "a1_rate.fits",
+                &format!("{BASE} {mos} PATT~NUM=1 MSAMETFL=m.fits"),
+            ),
+            ("a2_rate.fits", &format!("{BASE} {mos} PATT~NUM=2")),
+            (
+                "a3_rate.fits",
+                &format!("{BASE} {mos} PATT~NUM=3 MSAMETFL=m.fits"),
+            ),
+        ]);
+        assert_eq!(made.len(), 2, "Asn_Lv2NRSMSA: {made:?}");
+        assert_eq!(
+            made[0].3,
+            ["background:a3_rate.fits"],
+            "Asn_Lv2NRSMSA: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_specspecial_attaches_only_the_first_imprint_of_a_background_observation() {
+        let ifu = "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+                   PATTTYPE=2-POINT-DITHER BKGDTARG=T";
+        let made = planned(&[
+            ("a_rate.fits", &format!("{BASE} {ifu}")),
+            ("b1_rate.fits", &format!("{BASE} {ifu} IS~IMPRT=T")),
+            ("b2_rate.fits", &format!("{BASE} {ifu} IS~IMPRT=T")),
+        ]);
+        let special: Vec<_> = made
+            .iter()
+            .filter(|m| m.0 == "Asn_Lv2SpecSpecial")
+            .collect();
+        assert_eq!(
+            special,
+            [
+                &(
+                    "Asn_Lv2SpecSpecial",
+                    "o001".into(),
+                    "a_rate.fits".into(),
+                    vec!["imprint:b1_rate.fits".into()]
+                ),
+                &(
+                    "Asn_Lv2SpecSpecial",
+                    "o001".into(),
+                    "b2_rate.fits".into(),
+                    vec![]
+                ),
+            ],
+            "Asn_Lv2SpecSpecial: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2_nrsfss_attaches_the_background_targets_of_its_mode() {
+        let fs = "INSTRUME=NIRSPEC EXP~TYPE=NRS~FIXEDSLIT DETECTOR=NRS1 FILTER=F290LP \
+                  GRATING=G395H FXD~SLIT=S200A1 SUBARRAY=SUBS200A1 NUMDTHPT=2 SUBPXPTS=1";
+        let made = planned(&[
+            ("a1_rate.fits", &format!("{BASE} {fs} PATT~NUM=1")),
+            ("a2_rate.fits", &format!("{BASE} {fs} PATT~NUM=2")),
+            (
+                "b_rate.fits",
+                &format!("{BASE} {fs} PATT~NUM=1 BKGDTARG=T OBSERVTN=002"),
+            ),
+        ]);
+        assert!(
+            made.contains(&(
+                "Asn_Lv2NRSFSS",
+                "c1000".into(),
+                "a1_rate.fits".into(),
+                vec![
+                    "background:a2_rate.fits".into(),
+                    "background:b_rate.fits".into()
+                ]
+            )),
+            "Asn_Lv2NRSFSS: {made:?}"
+        );
+    }
 }

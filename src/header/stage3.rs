@@ -12,6 +12,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::exposure::Role;
+use super::naming::{escaped, ProductName};
 use super::pool::{coron_detector, fixed_slit_path, ifu_path, soss_calibrated, Row};
 use super::stage2::{Name, SHARED_CANDIDATE};
 
@@ -398,6 +399,44 @@ static RULES: &[Rule] = &[
         )
     },
 ];
+
+#[cfg(test)]
+mod rule_table {
+    use super::RULES;
+    use crate::model::{AsnType, Stage};
+    use crate::rules::{Needs, Rule};
+
+    #[test]
+    fn every_stage_3_rule_is_in_the_rule_table_with_the_same_needs() {
+        for rule in RULES {
+            let known = Rule::find(rule.name)
+                .unwrap_or_else(|_| panic!("{}: not in rules::RULES", rule.name));
+            assert_eq!(known.stage(), Stage::Three, "{}", rule.name);
+            let asn_type = AsnType::parse(rule.asn_type)
+                .unwrap_or_else(|| panic!("{}: no asn_type {}", rule.name, rule.asn_type));
+            assert_eq!(asn_type.stage(), Stage::Three, "{}", rule.name);
+            let needs = match (rule.needs_psf, rule.pair, rule.observation_only) {
+                (true, _, _) => Needs::Psf,
+                (_, true, _) => Needs::TwoMembers,
+                (_, _, true) => Needs::CandidateType,
+                _ => Needs::Nothing,
+            };
+            assert_eq!(known.needs(), needs, "{}", rule.name);
+        }
+    }
+
+    #[test]
+    fn rules_are_in_the_order_of_their_names_as_the_generator_runs_them() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+    }
+}
 
 /// `Constraint_Image`, and for the imaging rules no wavefront-sensing visit.
 fn image(r: &Row) -> bool {
@@ -820,19 +859,6 @@ fn why(rule: &Rule, row: &Row, exptype: &str, keys: &str) -> String {
     }
 }
 
-/// `re.escape` as Python 3.7+ does it: the generator stores matched values escaped, and
-/// names products from them.
-fn escaped(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The product's name (`SPEC.md` §3.3), lower-cased.
 fn product_name(
     rule: &Rule,
@@ -853,16 +879,10 @@ fn product_name(
         .as_ref()
         .map(|(_, v)| escaped(v))
         .unwrap_or_default();
-    let mut optical: Vec<String> = [part(Part::OptElem), part(Part::OptElem2)]
+    let optical: Vec<String> = [part(Part::OptElem), part(Part::OptElem2)]
         .into_iter()
         .flatten()
         .collect();
-    optical.sort_by_key(|p| p.to_lowercase());
-    let optical = if optical.is_empty() {
-        "clear".to_string()
-    } else {
-        optical.join("-")
-    };
     let mut slits: Vec<String> = Vec::new();
     let paired: Vec<String> = group.paired_slits.iter().map(|s| escaped(s)).collect();
     for names in [group.slit.iter().map(|s| escaped(s)).collect(), paired] {
@@ -872,33 +892,60 @@ fn product_name(
         }
     }
     slits.sort_by_key(|s| s.to_lowercase());
-    let slit = if slits.is_empty() {
-        String::new()
-    } else {
-        format!("-{}", slits.join("-"))
+    let name = ProductName {
+        head: ProductName::head(program, acid),
+        target: target.to_string(),
+        instrument,
+        optical,
+        slit: slits.join("-"),
+        subarray: part(Part::Subarray),
     };
-    let subarray = match part(Part::Subarray) {
-        Some(s) if s != "full" => format!("-{s}"),
-        _ => String::new(),
-    };
-    let head = format!("jw{program}-{acid}");
-    let name = match rule.naming {
-        Naming::Base => format!("{head}_{target}_{instrument}_{optical}{slit}{subarray}"),
-        Naming::NoOptical => format!("{head}_{target}_{instrument}"),
-        Naming::Sources => {
-            format!("{head}_{{source_id}}_{instrument}_{optical}{slit}{subarray}")
+    match rule.naming {
+        Naming::Base => name.base(),
+        Naming::NoOptical => {
+            format!("{}_{}_{}", name.head, name.target, name.instrument).to_lowercase()
         }
-        Naming::FixedSlitSources => {
-            format!("{head}_{target}-{{source_id}}_{instrument}_{optical}-{{slit_name}}{subarray}")
+        Naming::Sources => ProductName {
+            target: "{source_id}".into(),
+            ..name
         }
-        Naming::CoronImage => format!("{head}_{target}_{instrument}_{optical}{subarray}-image3"),
+        .base(),
+        Naming::FixedSlitSources => ProductName {
+            target: format!("{}-{{source_id}}", name.target),
+            slit: "{slit_name}".into(),
+            ..name
+        }
+        .base(),
+        Naming::CoronImage => format!(
+            "{}-image3",
+            ProductName {
+                slit: String::new(),
+                ..name
+            }
+            .base()
+        ),
         Naming::Wavefront => format!(
-            "{head}_{target}_{instrument}_{optical}{slit}{subarray}-{}_{{suffix}}-{:0>2}",
+            "{}-{}_{{suffix}}-{:0>2}",
+            name.base(),
             part(Part::Detector).unwrap_or_default(),
             part(Part::Activity).unwrap_or_default()
-        ),
-    };
-    name.to_lowercase()
+        )
+        .to_lowercase(),
+    }
+}
+
+/// Whether no member name is in both memberships with different types: then the generator
+/// calls the smaller a subset of the larger and drops it, even when it holds members the
+/// larger lacks (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`). So of
+/// two MOS groups of one product name (`{source_id}` stands for the target), the larger wins.
+fn same_types(
+    a: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
+    b: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
+) -> bool {
+    let types: HashMap<(&Name, Option<&str>), &str> =
+        b.iter().map(|(n, t, s)| ((*n, *s), *t)).collect();
+    a.iter()
+        .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))
 }
 
 /// `prune` (`jwst/associations/lib/prune.py`): of associations with the same members, the
@@ -931,7 +978,7 @@ fn prune(planned: Vec<Planned>) -> Vec<Planned> {
         for &a in same {
             for &b in same {
                 let (ma, mb) = (planned[a].membership(), planned[b].membership());
-                if a != b && ma.len() < mb.len() && ma.is_subset(&mb) {
+                if a != b && ma.len() < mb.len() && same_types(&ma, &mb) {
                     dropped.insert(a);
                 }
             }

@@ -242,6 +242,13 @@ pub fn own_scenarios() -> Vec<PathBuf> {
     scenarios_in("own")
 }
 
+/// Scenarios that reach every generator rule a header can, and the situations of `SPEC.md`
+/// §4.5, made with the oracle (`tests/fixtures/header-mode/rules`).
+#[allow(dead_code)]
+pub fn rule_scenarios() -> Vec<PathBuf> {
+    scenarios_in("rules")
+}
+
 fn scenarios_in(folder: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/header-mode")
