@@ -126,7 +126,7 @@ pub struct Cli {
         short = 'o',
         long,
         value_name = "PATH",
-        required_unless_present_any = ["list_rules", "generate", "check", "install_dropin"]
+        required_unless_present_any = ["list_rules", "generate", "check", "install_dropin", "dry_run"]
     )]
     output_file: Option<OsString>,
 
@@ -134,11 +134,14 @@ pub struct Cli {
     ///
     /// Reads each file's primary header (never its data) and writes the Stage 2 and Stage 3
     /// associations that jwst's own association generator makes for these files, one file
-    /// each, into the folder -o names (made if missing).
+    /// each, into the folder -o names (made if missing). The folder then holds exactly this
+    /// run's associations, swapped in whole; one that holds anything else is refused.
     #[arg(long, help_heading = "From headers")]
     auto: bool,
 
     /// With --auto, print the associations and why each member is in them; write nothing
+    ///
+    /// -o may be left out; member paths are then shown relative to the current folder.
     #[arg(long, requires = "auto", help_heading = "From headers")]
     dry_run: bool,
 
@@ -386,7 +389,8 @@ pub enum Command {
 #[derive(Debug)]
 pub struct AutoConfig {
     pub dir: PathBuf,
-    pub files: Vec<OsString>,
+    /// The exposures: arguments, patterns and list files.
+    pub sources: Sources,
     pub dry_run: bool,
     pub skip_bad: bool,
     pub stages: asn_from_list::header::Stages,
@@ -430,10 +434,22 @@ impl Cli {
             return Ok(Command::ListRules);
         }
         if self.auto {
+            let dir =
+                match self.output_file {
+                    Some(dir) if dir == "-" => return Err(usage_error(
+                        "invalid value '-' for '--output-file <PATH>': --auto writes a folder of \
+                         associations, never standard output; --dry-run prints them"
+                            .into(),
+                    )),
+                    Some(dir) => PathBuf::from(dir),
+                    // clap requires -o with --auto unless it is --dry-run, which shows members
+                    // relative to here.
+                    None => PathBuf::from("."),
+                };
+            let args = self.files.into_iter().map(|f| (ExpType::Science, f));
             return Ok(Command::Auto(AutoConfig {
-                // clap requires -o with --auto.
-                dir: PathBuf::from(self.output_file.unwrap_or_default()),
-                files: self.files,
+                dir,
+                sources: sources(args.collect(), self.files_from, self.null, self.no_glob),
                 dry_run: self.dry_run,
                 skip_bad: self.skip_bad,
                 stages: match self.stage.as_deref() {
@@ -540,15 +556,7 @@ impl Cli {
             .other_stage_types(OtherStageTypes::Warn);
         options.product_name = self.product_name;
         options.meta = meta;
-        let mut sources = Sources::default();
-        sources.args = args;
-        sources.lists = self.files_from;
-        sources.separator = if self.null {
-            Separator::Nul
-        } else {
-            Separator::Lines
-        };
-        sources.glob = !self.no_glob;
+        let sources = sources(args, self.files_from, self.null, self.no_glob);
         let member_paths = match self.member_paths.as_str() {
             "as-given" => MemberPaths::AsGiven,
             "relative" => MemberPaths::Relative,
@@ -571,6 +579,25 @@ impl Cli {
             warnings,
         })))
     }
+}
+
+/// Where the names come from: arguments (with their types) and list files.
+fn sources(
+    args: Vec<(ExpType<'static>, OsString)>,
+    lists: Vec<PathBuf>,
+    null: bool,
+    no_glob: bool,
+) -> Sources {
+    let mut sources = Sources::default();
+    sources.args = args;
+    sources.lists = lists;
+    sources.separator = if null {
+        Separator::Nul
+    } else {
+        Separator::Lines
+    };
+    sources.glob = !no_glob;
+    sources
 }
 
 /// A usage error (exit 2), as clap reports its own.

@@ -231,6 +231,25 @@ pub enum Error {
     #[error("cannot write to standard output")]
     WriteStdout(#[source] io::Error),
 
+    /// A folder of associations to be replaced holds something else, which replacing it
+    /// would remove; nothing was written.
+    #[error("'{}': not an association made from headers, and replacing the folder '{}' would remove it; move it elsewhere or write to another folder", .file.display(), .dir.display())]
+    FolderHoldsOther {
+        /// What the folder holds.
+        file: PathBuf,
+        /// The folder.
+        dir: PathBuf,
+    },
+
+    /// Another process is writing into the folder; nothing was written.
+    #[error("'{}': another run (process {pid}) is writing into this folder; wait for it to finish", .dir.display())]
+    FolderInUse {
+        /// The folder.
+        dir: PathBuf,
+        /// The other run's process id.
+        pid: u32,
+    },
+
     /// Writing the output failed; an existing file at the output path is as it was.
     #[error("cannot write '{path}'", path = .path.display())]
     Write {

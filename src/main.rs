@@ -105,35 +105,78 @@ fn install_dropin(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes the Stage 2 associations of the files from their headers, and writes them into the
-/// folder, or, dry, shows them.
+/// Makes the associations of the files from their headers, and writes them into the folder,
+/// or, dry, shows them.
 fn auto(config: AutoConfig) -> anyhow::Result<()> {
-    let mut exposures = Vec::with_capacity(config.files.len());
-    for exposure in read_exposures(&config.files) {
+    stop_cleanly_on_signals();
+    let loaded = config.sources.load(&mut io::stdin().lock())?;
+    let Names { members, warnings } = loaded.members()?;
+    warnings.iter().for_each(warn);
+    let files: Vec<OsString> = members.iter().map(|m| m.expname.to_os_string()).collect();
+    forget(members);
+    let mut exposures = Vec::with_capacity(files.len());
+    let mut bad = 0;
+    for exposure in read_exposures(&files) {
         match exposure {
             Ok(exposure) => exposures.push(exposure),
             Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
             Err(e) => {
-                return Err(e).context("nothing was written; --skip-bad leaves such files out")
+                bad += 1;
+                say("error", &format_args!("{e:#}"));
             }
         }
+    }
+    if bad > 0 {
+        let (files, them) = if bad == 1 {
+            ("1 file".to_string(), "it")
+        } else {
+            (format!("{bad} files"), "them")
+        };
+        bail!("{files} cannot be used; --skip-bad leaves {them} out");
     }
     let rows = header::pool::pool(exposures)?;
     let cwd = std::env::current_dir().context("cannot tell the current folder")?;
     let made = header::associations(&rows, config.stages, &config.dir, &cwd);
-    report_unused(&rows, &made);
+    let unused = report_unused(&rows, &made);
     if config.dry_run {
-        return print_plan(&made);
+        print_plan(&made)?;
+    } else {
+        write_associations(&config.dir, &made)?;
     }
-    write_associations(&config.dir, &made)?;
+    if io::stderr().is_terminal() {
+        let line = summary(made.len(), &config.dir, unused, config.dry_run);
+        say_line(&line);
+    }
     forget(made);
     forget(rows);
     Ok(())
 }
 
+/// What a run of `--auto` did, in one line: how many associations, where, and how many files
+/// are in none.
+fn summary(associations: usize, dir: &Path, unused: usize, dry_run: bool) -> String {
+    let verb = if dry_run { "would write" } else { "wrote" };
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let none = match unused {
+        0 => "every file is in one".to_string(),
+        n => format!("{} in none", plural(n, "file is", "files are")),
+    };
+    format!(
+        "{verb} {} into '{}'; {none}",
+        plural(associations, "association", "associations"),
+        dir.display()
+    )
+}
+
 /// Names the files no association holds (darks, flats, modes no rule takes), so that none is
-/// dropped silently.
-fn report_unused(rows: &[header::pool::Row], made: &[header::Made]) {
+/// dropped silently; returns how many.
+fn report_unused(rows: &[header::pool::Row], made: &[header::Made]) -> usize {
     let mut used = vec![false; rows.len()];
     for i in made.iter().flat_map(|m| m.rows()) {
         used[*i] = true;
@@ -156,6 +199,7 @@ fn report_unused(rows: &[header::pool::Row], made: &[header::Made]) {
             &format_args!("in no association: {}", unused.join(", ")),
         );
     }
+    unused.len()
 }
 
 /// `--dry-run`: each association with its members and why each is there, and for Stage 3
@@ -195,8 +239,8 @@ fn print_plan(made: &[header::Made]) -> anyhow::Result<()> {
     out.flush().context("cannot write to standard output")
 }
 
-/// Writes each association into `dir`: a new folder is filled beside its place and appears
-/// whole; into an existing one each file is written safely on its own.
+/// Writes each association into `dir`, which then holds exactly these (see
+/// [`output::write_folder`]).
 fn write_associations(dir: &Path, made: &[header::Made]) -> anyhow::Result<()> {
     let associations: Vec<_> = made.iter().map(|m| m.association()).collect();
     let texts: Vec<Json<'_, _>> = associations.iter().map(Json).collect();
@@ -213,16 +257,7 @@ fn write_associations(dir: &Path, made: &[header::Made]) -> anyhow::Result<()> {
             )
         })
         .collect();
-    if !output::write_new_folder(dir, &named)? {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot make the folder '{}'", dir.display()))?;
-        let items: Vec<(std::path::PathBuf, &dyn output::Render)> = named
-            .iter()
-            .map(|(name, text)| (dir.join(name), *text as &dyn output::Render))
-            .collect();
-        output::write_all(&items)?;
-        forget(items);
-    }
+    output::write_folder(dir, &named, &header::made_from_headers)?;
     forget(named);
     forget(texts);
     forget(associations);
@@ -376,6 +411,16 @@ fn say(kind: &str, message: &dyn Display) {
     let _ = writeln!(io::stderr(), "{}: {kind}: {text}", cli::program());
 }
 
+/// Prints `PROGRAM: LINE` on standard error: a report, neither warning nor error.
+fn say_line(line: &str) {
+    let _ = writeln!(
+        io::stderr(),
+        "{}: {}",
+        cli::program(),
+        escape_controls(line)
+    );
+}
+
 /// `\x1b` for ESC and the like: every control character written so that it shows and does
 /// nothing, as fd's `sanitize` does for names it prints.
 fn escape_controls(text: &str) -> String {
@@ -467,6 +512,23 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_says_how_many_where_and_how_many_in_none() {
+        let dir = Path::new("out");
+        assert_eq!(
+            summary(12, dir, 3, false),
+            "wrote 12 associations into 'out'; 3 files are in none"
+        );
+        assert_eq!(
+            summary(1, dir, 1, false),
+            "wrote 1 association into 'out'; 1 file is in none"
+        );
+        assert_eq!(
+            summary(2, dir, 0, true),
+            "would write 2 associations into 'out'; every file is in one"
+        );
+    }
 
     #[test]
     fn control_characters_are_shown_not_obeyed() {

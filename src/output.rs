@@ -14,7 +14,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rustix::fs::{Gid, Uid, XattrFlags};
+use rustix::fs::{Gid, RenameFlags, Uid, XattrFlags, CWD};
 use rustix::io::Errno;
 
 use crate::error::Error;
@@ -118,9 +118,8 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
                 continue;
             }
             let dir = folder_of(path).to_path_buf();
-            // Named: an unnamed file costs a journal entry more on creating and on linking,
-            // which thousands of files feel. A signal still removes it; SIGKILL cannot.
-            let temp = Temp::named(&dir).map_err(fail)?;
+            // Unnamed where the file system has them, so that even a SIGKILL leaves nothing.
+            let temp = Temp::create(&dir).map_err(fail)?;
             let mut out = BufWriter::new(temp.file());
             text.render(&mut out)
                 .and_then(|()| out.flush())
@@ -161,57 +160,370 @@ pub fn write_all(items: &[(PathBuf, &dyn Render)]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes a folder that does not exist yet, with each text in a file of the given name: the
-/// files go into a hidden folder beside it, the file system is flushed once, and the folder
-/// is renamed into place. The folder appears whole or not at all, and a new file costs no
-/// rename of its own.
+/// Writes the folder `dir` so that it holds exactly `items` (each text in a file of the given
+/// name) and nothing else, removing what an earlier run wrote there:
 ///
-/// Returns `Ok(false)`, having written nothing, when `dir` exists (or appears meanwhile): write
-/// into it with [`write_all`] then.
+/// 1. A staging folder beside `dir` that a killed run left (`.DIR.asn-from-list.PID.staging`,
+///    its process gone) is removed.
+/// 2. An existing `dir` is looked through: everything in it must be a file `replaceable` takes
+///    (a leftover temporary file of a run that is gone is too); anything else is refused by
+///    name, before anything is written.
+/// 3. The files are written into a new staging folder beside `dir`, and the file system is
+///    flushed once.
+/// 4. A new `dir` is the staging folder renamed into place. An existing one is exchanged with
+///    it in one step (`renameat2(RENAME_EXCHANGE)` on Linux, `RENAME_SWAP` on macOS), after it
+///    is given the old folder's owner, mode and extended attributes; the old set, now in the
+///    staging folder's place, is then removed.
+///
+/// Where an exchange is not possible (a file system without it, a mount point, metadata that
+/// cannot be carried, a parent folder the user may not write), each file is moved or written
+/// into `dir` on its own, atomically, and the earlier files no longer wanted are removed after.
+///
+/// A signal that [`abandon_writes`] handles removes the staging folder, leaving `dir` with its
+/// old set or, once the exchange is made, its new one.
 ///
 /// # Errors
 ///
-/// [`Error::Write`] naming the path that failed; the hidden folder is removed.
-pub fn write_new_folder(
+/// [`Error::FolderHoldsOther`] and [`Error::FolderInUse`], having written nothing;
+/// [`Error::Write`] naming the path that failed, with the staging folder removed.
+pub fn write_folder(
     dir: &Path,
     items: &[(&OsStr, &(dyn Render + Sync))],
-) -> Result<bool, Error> {
-    if fs::symlink_metadata(dir).is_ok() {
-        return Ok(false);
-    }
+    replaceable: &(dyn Fn(&Path) -> bool + Sync),
+) -> Result<(), Error> {
+    // A link to a folder: the folder it leads to is the one replaced, and the link stays.
+    let resolved;
+    let dir = if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = fs::canonicalize(dir).map_err(write_error(dir))?;
+        &resolved
+    } else {
+        dir
+    };
     let parent = folder_of(dir);
     let name = dir.file_name().unwrap_or(dir.as_os_str());
-    let staging = {
-        let mut pending = pending();
-        let mut attempt = 0;
-        loop {
-            let mut hidden = std::ffi::OsString::from(".");
-            hidden.push(name);
-            hidden.push(format!(
-                ".{}{}.{attempt}.tmp",
-                &TEMP_PREFIX[1..],
-                std::process::id()
-            ));
-            let path = parent.join(hidden);
-            match fs::DirBuilder::new().create(&path) {
-                Ok(()) => {
-                    pending.push(Pending::Folder(path.clone()));
-                    break path;
+    remove_stale_staging(parent, name);
+    let staging = match make_staging(parent, name) {
+        Ok(staging) => staging,
+        // A folder the user may write, in one they may not: file by file.
+        Err(e) if is_refusal(&e) && fs::metadata(dir).is_ok_and(|m| m.is_dir()) => {
+            let old = replaced_files(dir, replaceable)?;
+            return write_each(dir, items, &old);
+        }
+        Err(e) => return Err(write_error(dir)(e)),
+    };
+    let result = fill_and_swap(&staging, dir, items, replaceable);
+    let _ = fs::remove_dir_all(&staging);
+    pending().retain(|p| *p != Pending::Folder(staging.clone()));
+    match result? {
+        Swapped::Done => Ok(()),
+        Swapped::Not(old) => write_each(dir, items, &old),
+    }
+}
+
+/// How [`fill_and_swap`] ended, when it did not fail.
+enum Swapped {
+    /// The folder holds the new set.
+    Done,
+    /// The folder could not be exchanged and is as it was: write into it file by file,
+    /// replacing these.
+    Not(Vec<PathBuf>),
+}
+
+/// The staging folder's name: `.DIR.asn-from-list.PID.staging`, so that a later run can tell
+/// whose it is and whether that run is gone.
+fn staging_name(name: &OsStr, pid: u32) -> std::ffi::OsString {
+    let mut hidden = std::ffi::OsString::from(".");
+    hidden.push(name);
+    hidden.push(format!("{TEMP_PREFIX}{pid}{STAGING}"));
+    hidden
+}
+
+const STAGING: &str = ".staging";
+
+/// Makes this run's staging folder beside the folder `name`, listed in [`PENDING`]. One of
+/// that name is another process's that had this pid and is gone: it is removed first.
+fn make_staging(parent: &Path, name: &OsStr) -> io::Result<PathBuf> {
+    let path = parent.join(staging_name(name, std::process::id()));
+    let mut pending = pending();
+    match fs::DirBuilder::new().create(&path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_dir_all(&path)?;
+            fs::DirBuilder::new().create(&path)?;
+        }
+        other => other?,
+    }
+    pending.push(Pending::Folder(path.clone()));
+    Ok(path)
+}
+
+/// The process id in a leftover name: `PREFIX` + digits + `SUFFIX`.
+fn pid_in(name: &[u8], prefix: &[u8], suffix: &[u8]) -> Option<u32> {
+    let digits = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    let digits = match digits.iter().position(|&b| b == b'.') {
+        // A temporary file's name goes on after the pid: `.asn-from-list.PID.N.tmp`.
+        Some(dot) if suffix == b".tmp" => &digits[..dot],
+        Some(_) => return None,
+        None => digits,
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Whether the process `pid` is gone: never this one, nor one of another user's that is alive.
+fn is_gone(pid: u32) -> bool {
+    if pid == std::process::id() {
+        // The pid was another process's before it was this one's.
+        return true;
+    }
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    matches!(rustix::process::test_kill_process(pid), Err(Errno::SRCH))
+}
+
+/// Removes the staging folders beside `name` of runs that are gone (killed, or a power cut);
+/// those of runs still alive are theirs. Nothing can be done about one that cannot be removed,
+/// and the run goes on.
+fn remove_stale_staging(parent: &Path, name: &OsStr) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let mut prefix = b".".to_vec();
+    prefix.extend(name.as_bytes());
+    prefix.extend(TEMP_PREFIX.as_bytes());
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let stale = pid_in(file_name.as_bytes(), &prefix, STAGING.as_bytes()).is_some_and(is_gone);
+        if stale && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The files of the existing folder `dir` that the new set replaces: each one `replaceable`
+/// takes, and leftover temporary files of runs that are gone.
+///
+/// # Errors
+///
+/// [`Error::FolderHoldsOther`] naming the first file that is neither (by name, so the message
+/// is the same each run), [`Error::FolderInUse`] for a temporary file of a run still alive.
+fn replaced_files(
+    dir: &Path,
+    replaceable: &(dyn Fn(&Path) -> bool + Sync),
+) -> Result<Vec<PathBuf>, Error> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
+        .map_err(write_error(dir))?;
+    paths.sort();
+    // Reading each file's text is the slow part: on every core.
+    let verdicts = crate::cores::per_core(&paths, |_, part| {
+        part.iter()
+            .map(|path| {
+                let name = path.file_name().unwrap_or_default().as_bytes();
+                match pid_in(name, TEMP_PREFIX.as_bytes(), b".tmp") {
+                    Some(pid) if is_gone(pid) => Ok(()),
+                    Some(pid) => Err(Error::FolderInUse {
+                        dir: dir.to_path_buf(),
+                        pid,
+                    }),
+                    None if replaceable(path) => Ok(()),
+                    None => Err(Error::FolderHoldsOther {
+                        file: path.clone(),
+                        dir: dir.to_path_buf(),
+                    }),
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(write_error(dir)(e)),
+            })
+            .collect::<Vec<_>>()
+    });
+    verdicts
+        .into_iter()
+        .flatten()
+        .collect::<Result<(), Error>>()?;
+    Ok(paths)
+}
+
+/// Fills `staging`, then renames it to `dir`, or exchanges the two when `dir` exists.
+fn fill_and_swap(
+    staging: &Path,
+    dir: &Path,
+    items: &[(&OsStr, &(dyn Render + Sync))],
+    replaceable: &(dyn Fn(&Path) -> bool + Sync),
+) -> Result<Swapped, Error> {
+    // Looked through before anything is written, so a refusal costs nothing.
+    let mut old = match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Some(replaced_files(dir, replaceable)?),
+        Ok(_) => {
+            return Err(write_error(dir)(io::Error::from_raw_os_error(
+                Errno::NOTDIR.raw_os_error(),
+            )))
+        }
+        Err(_) => None,
+    };
+    fill(staging, dir, items)?;
+    let fail = write_error(dir);
+    let folder = File::open(staging).map_err(&fail)?;
+    rustix::fs::syncfs(&folder).map_err(|e| fail(e.into()))?;
+    if old.is_none() {
+        // Never onto a folder that appeared meanwhile: that one is exchanged, as any other.
+        let renamed = {
+            let _held = pending();
+            rustix::fs::renameat_with(CWD, staging, CWD, dir, RenameFlags::NOREPLACE)
+        };
+        match renamed {
+            Ok(()) => return synced(folder_of(dir)).map(|()| Swapped::Done),
+            Err(Errno::EXIST | Errno::NOTEMPTY) => old = Some(replaced_files(dir, replaceable)?),
+            Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP)
+                if fs::symlink_metadata(dir).is_err() =>
+            {
+                let _held = pending();
+                fs::rename(staging, dir).map_err(&fail)?;
+                return synced(folder_of(dir)).map(|()| Swapped::Done);
+            }
+            Err(e) => return Err(fail(e.into())),
+        }
+    }
+    let old = old.unwrap_or_default();
+    // The new folder takes the old one's owner, extended attributes and mode; where it cannot,
+    // the old folder stays and is written into file by file.
+    let kept = File::open(dir).and_then(|was| {
+        let meta = was.metadata()?;
+        keep_metadata(&folder, &was, &meta)
+    });
+    if kept.is_err() {
+        return Ok(Swapped::Not(old));
+    }
+    let exchanged = {
+        let _held = pending();
+        rustix::fs::renameat_with(CWD, staging, CWD, dir, RenameFlags::EXCHANGE)
+    };
+    match exchanged {
+        Ok(()) => {}
+        // No exchange on this file system: each file is moved in on its own.
+        Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {
+            move_each(staging, dir, &old)?;
+            return Ok(Swapped::Done);
+        }
+        // A mount point, or a folder in use: written into, file by file.
+        Err(Errno::XDEV | Errno::BUSY | Errno::PERM | Errno::ACCESS) => {
+            return Ok(Swapped::Not(old))
+        }
+        Err(e) => return Err(fail(e.into())),
+    }
+    synced(folder_of(dir))?;
+    // The old set is where the staging folder was. A file that appeared in `dir` after it was
+    // looked through goes back: it was never this tool's to remove.
+    let looked_at: std::collections::HashSet<&OsStr> =
+        old.iter().filter_map(|p| p.file_name()).collect();
+    if let Ok(entries) = fs::read_dir(staging) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !looked_at.contains(name.as_os_str()) {
+                let _held = pending();
+                let _ = rustix::fs::renameat_with(
+                    CWD,
+                    entry.path(),
+                    CWD,
+                    dir.join(&name),
+                    RenameFlags::NOREPLACE,
+                );
             }
         }
-    };
-    let result = fill_and_move(&staging, dir, items);
-    let moved = matches!(result, Ok(true));
-    if !moved {
-        let _ = fs::remove_dir_all(&staging);
     }
-    pending().retain(|p| *p != Pending::Folder(staging.clone()));
-    result
+    Ok(Swapped::Done)
+}
+
+/// Writes each text into a file of its name in `staging`, on every core: the files are
+/// independent, and the folder is no one's yet.
+fn fill(staging: &Path, dir: &Path, items: &[(&OsStr, &(dyn Render + Sync))]) -> Result<(), Error> {
+    let fill = |items: &[(&OsStr, &(dyn Render + Sync))]| -> Result<(), Error> {
+        // One buffer for every text: a file is made only once its text is whole.
+        let mut text_bytes = Vec::with_capacity(1 << 16);
+        for (name, text) in items {
+            let failed = write_error(&dir.join(name));
+            text_bytes.clear();
+            text.render(&mut text_bytes).map_err(&failed)?;
+            let file = {
+                // Held while the file is made, so that none appears once a signal has
+                // emptied the folder.
+                let _held = pending();
+                OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(staging.join(name))
+            };
+            file.and_then(|mut file| file.write_all(&text_bytes))
+                .map_err(&failed)?;
+        }
+        Ok(())
+    };
+    crate::cores::per_core(items, |_, part| fill(part))
+        .into_iter()
+        .collect()
+}
+
+/// Moves each file of `staging` into `dir`, replacing its namesake, then removes the files of
+/// `old` that the new set does not hold: where folders cannot be exchanged. Signals wait for
+/// the whole move, so that only a `SIGKILL` leaves a folder with some files of each set.
+fn move_each(staging: &Path, dir: &Path, old: &[PathBuf]) -> Result<(), Error> {
+    let names: Vec<_> = fs::read_dir(staging)
+        .and_then(|entries| {
+            entries
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<io::Result<_>>()
+        })
+        .map_err(write_error(dir))?;
+    {
+        let _held = pending();
+        for name in &names {
+            let target = dir.join(name);
+            fs::rename(staging.join(name), &target).map_err(write_error(&target))?;
+        }
+    }
+    let new: std::collections::HashSet<&OsStr> = names.iter().map(|n| n.as_os_str()).collect();
+    remove_unwanted(dir, old, &new)
+}
+
+/// Removes the files of `old` whose names `new` does not hold, then flushes `dir`.
+fn remove_unwanted(
+    dir: &Path,
+    old: &[PathBuf],
+    new: &std::collections::HashSet<&OsStr>,
+) -> Result<(), Error> {
+    for path in old {
+        if !path.file_name().is_some_and(|n| new.contains(n)) {
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(write_error(path)(e)),
+                _ => {}
+            }
+        }
+    }
+    synced(dir)
+}
+
+/// Writes each text into `dir` on its own ([`write_all`]), then removes the files of `old` the
+/// new set does not replace: for a folder that cannot be exchanged.
+fn write_each(
+    dir: &Path,
+    items: &[(&OsStr, &(dyn Render + Sync))],
+    old: &[PathBuf],
+) -> Result<(), Error> {
+    let paths: Vec<(PathBuf, &dyn Render)> = items
+        .iter()
+        .map(|(name, text)| (dir.join(name), *text as &dyn Render))
+        .collect();
+    write_all(&paths)?;
+    let new: std::collections::HashSet<&OsStr> = items.iter().map(|(n, _)| *n).collect();
+    remove_unwanted(dir, old, &new)
+}
+
+/// [`sync_folder`], its error naming the folder.
+fn synced(dir: &Path) -> Result<(), Error> {
+    sync_folder(dir).map_err(write_error(dir))
 }
 
 /// What a failed write of `path` is.
@@ -220,50 +532,6 @@ fn write_error(path: &Path) -> impl Fn(io::Error) -> Error {
     move |source| Error::Write {
         path: path.clone(),
         source,
-    }
-}
-
-fn fill_and_move(
-    staging: &Path,
-    dir: &Path,
-    items: &[(&OsStr, &(dyn Render + Sync))],
-) -> Result<bool, Error> {
-    let fill = |items: &[(&OsStr, &(dyn Render + Sync))]| -> Result<(), Error> {
-        // One buffer for every text: a file is made only once its text is whole.
-        let mut text_bytes = Vec::with_capacity(1 << 16);
-        for (name, text) in items {
-            let failed = write_error(&dir.join(name));
-            text_bytes.clear();
-            text.render(&mut text_bytes).map_err(&failed)?;
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(staging.join(name))
-                .and_then(|mut file| {
-                    file.write_all(&text_bytes)?;
-                    sys::write_out(&file)
-                })
-                .map_err(&failed)?;
-        }
-        Ok(())
-    };
-    // On every core: the files are independent, and the folder is not anyone's yet.
-    crate::cores::per_core(items, |_, part| fill(part))
-        .into_iter()
-        .collect::<Result<(), Error>>()?;
-    let fail = write_error(dir);
-    let folder = File::open(staging).map_err(&fail)?;
-    sys::sync_written(&folder).map_err(&fail)?;
-    // Never onto a folder that appeared meanwhile.
-    match sys::rename_noreplace(staging, dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(fail(e)),
-    }
-    let sync = File::open(folder_of(dir)).and_then(|parent| sys::sync_all(&parent));
-    match sync {
-        Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(true),
-        other => other.map(|()| true).map_err(write_error(folder_of(dir))),
     }
 }
 
@@ -874,8 +1142,9 @@ impl Temp {
 
     fn named(dir: &Path) -> io::Result<Temp> {
         let mut pending = pending();
+        // The pid in the name tells a later run whether the file's run is gone.
         let file = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
+            .prefix(&format!("{TEMP_PREFIX}{}.", std::process::id()))
             .suffix(".tmp")
             .permissions(fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)?;
@@ -1003,18 +1272,41 @@ mod tests {
         fs::read_dir(dir).unwrap().count()
     }
 
+    fn items<'a>(texts: &'a [(&'static str, Text)]) -> Vec<(&'a OsStr, &'a (dyn Render + Sync))> {
+        texts
+            .iter()
+            .map(|(n, t)| (OsStr::new(*n), t as &(dyn Render + Sync)))
+            .collect()
+    }
+
+    fn json_only(path: &Path) -> bool {
+        path.extension().is_some_and(|e| e == "json")
+    }
+
+    fn contents(dir: &Path) -> Vec<(String, String)> {
+        let mut files: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let text = fs::read_to_string(e.path()).unwrap();
+                (e.file_name().into_string().unwrap(), text)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
     #[test]
     fn a_new_folder_appears_whole_with_every_file() {
         let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("asn");
-        let texts = [Text("one"), Text("two"), Text("three")];
-        let items: Vec<(&OsStr, &(dyn Render + Sync))> = ["a.json", "b.json", "c.json"]
-            .iter()
-            .zip(&texts)
-            .map(|(n, t)| (OsStr::new(*n), t as &(dyn Render + Sync)))
-            .collect();
-        assert!(write_new_folder(&dir, &items).unwrap());
+        let texts = [
+            ("a.json", Text("one")),
+            ("b.json", Text("two")),
+            ("c.json", Text("three")),
+        ];
+        write_folder(&dir, &items(&texts), &json_only).unwrap();
         assert_eq!(fs::read_to_string(dir.join("b.json")).unwrap(), "two");
         assert_eq!(entries(&dir), 3);
         // Nothing else beside it, and the folder has the mode mkdir gives.
@@ -1035,17 +1327,139 @@ mod tests {
             (OsStr::new("a.json"), &Text("one")),
             (OsStr::new("b.json"), &Failing),
         ];
-        assert!(write_new_folder(&dir, &items).is_err());
+        assert!(write_folder(&dir, &items, &json_only).is_err());
         assert_eq!(entries(parent.path()), 0);
         assert!(pending().is_empty());
     }
 
+    /// A folder `asn` in `parent` holding an earlier run's a, b and c.
+    fn earlier_run(parent: &Path) -> PathBuf {
+        let dir = parent.join("asn");
+        fs::create_dir(&dir).unwrap();
+        for name in ["a.json", "b.json", "c.json"] {
+            fs::write(dir.join(name), "old").unwrap();
+        }
+        dir
+    }
+
     #[test]
-    fn an_existing_folder_is_left_to_write_all() {
+    fn an_existing_folder_is_exchanged_for_exactly_the_new_set_and_keeps_its_mode() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let parent = tempfile::tempdir().unwrap();
-        let items: Vec<(&OsStr, &(dyn Render + Sync))> = vec![(OsStr::new("a.json"), &Text("x"))];
-        assert!(!write_new_folder(parent.path(), &items).unwrap());
-        assert_eq!(entries(parent.path()), 0);
+        let dir = earlier_run(parent.path());
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o750)).unwrap();
+        let before = fs::metadata(&dir).unwrap().ino();
+        let texts = [("b.json", Text("new b")), ("d.json", Text("new d"))];
+        write_folder(&dir, &items(&texts), &json_only).unwrap();
+        let pair = |n: &str, t: &str| (n.to_string(), t.to_string());
+        assert_eq!(
+            contents(&dir),
+            [pair("b.json", "new b"), pair("d.json", "new d")]
+        );
+        // Another folder took its place, with its mode; nothing is left beside it.
+        let meta = fs::metadata(&dir).unwrap();
+        assert_ne!(meta.ino(), before);
+        assert_eq!(meta.mode() & 0o7777, 0o750);
+        assert_eq!(entries(parent.path()), 1);
+        assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn anything_else_in_the_folder_is_refused_before_a_byte_is_written() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = earlier_run(parent.path());
+        fs::write(dir.join("notes.txt"), "mine").unwrap();
+        let texts = [("d.json", Text("new d"))];
+        let err = write_folder(&dir, &items(&texts), &json_only).unwrap_err();
+        assert!(
+            matches!(&err, Error::FolderHoldsOther { file, .. } if file.ends_with("notes.txt")),
+            "{err}"
+        );
+        assert_eq!(contents(&dir).len(), 4);
+        assert_eq!(fs::read_to_string(dir.join("a.json")).unwrap(), "old");
+        assert_eq!(entries(parent.path()), 1);
+    }
+
+    #[test]
+    fn a_staging_folder_of_a_run_that_is_gone_is_removed_and_a_live_one_s_kept() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        gone.wait().unwrap();
+        let mut alive = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let name = OsStr::new("asn");
+        let stale = parent.path().join(staging_name(name, gone.id()));
+        let live = parent.path().join(staging_name(name, alive.id()));
+        for folder in [&stale, &live] {
+            fs::create_dir(folder).unwrap();
+            fs::write(folder.join("a.json"), "half").unwrap();
+        }
+        let texts = [("a.json", Text("new"))];
+        write_folder(&parent.path().join("asn"), &items(&texts), &json_only).unwrap();
+        let _ = alive.kill();
+        let _ = alive.wait();
+        assert!(!stale.exists());
+        assert!(live.exists());
+    }
+
+    #[test]
+    fn a_temporary_file_of_a_live_run_in_the_folder_is_refused() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = earlier_run(parent.path());
+        let mut alive = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        fs::write(dir.join(format!("{TEMP_PREFIX}{}.0.tmp", alive.id())), "").unwrap();
+        let texts = [("d.json", Text("new d"))];
+        let err = write_folder(&dir, &items(&texts), &json_only).unwrap_err();
+        let _ = alive.kill();
+        let _ = alive.wait();
+        assert!(matches!(err, Error::FolderInUse { .. }), "{err}");
+        assert_eq!(contents(&dir).len(), 4);
+    }
+
+    /// The portable path, where folders cannot be exchanged, run on Linux too: each file moved
+    /// in, the old ones no longer wanted removed.
+    #[test]
+    fn without_an_exchange_each_file_is_moved_in_and_the_stale_ones_removed() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = earlier_run(parent.path());
+        let old = replaced_files(&dir, &json_only).unwrap();
+        let staging = parent.path().join("staging");
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("b.json"), "new b").unwrap();
+        fs::write(staging.join("d.json"), "new d").unwrap();
+        move_each(&staging, &dir, &old).unwrap();
+        let pair = |n: &str, t: &str| (n.to_string(), t.to_string());
+        assert_eq!(
+            contents(&dir),
+            [pair("b.json", "new b"), pair("d.json", "new d")]
+        );
+        assert_eq!(entries(&staging), 0);
+    }
+
+    /// The last resort, for a folder whose parent the user may not write: file by file.
+    #[test]
+    fn file_by_file_the_folder_ends_with_exactly_the_new_set() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = earlier_run(parent.path());
+        let old = replaced_files(&dir, &json_only).unwrap();
+        let texts = [("b.json", Text("new b")), ("d.json", Text("new d"))];
+        write_each(&dir, &items(&texts), &old).unwrap();
+        let pair = |n: &str, t: &str| (n.to_string(), t.to_string());
+        assert_eq!(
+            contents(&dir),
+            [pair("b.json", "new b"), pair("d.json", "new d")]
+        );
+        assert!(pending().is_empty());
     }
 
     #[test]

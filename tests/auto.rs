@@ -228,7 +228,9 @@ fn a_file_that_is_not_fits_stops_the_run_unless_skipped() {
     env.write("notes.txt", "not a header\n".repeat(300));
     env.run("--auto -o out notes.txt")
         .code(1)
-        .stderr(predicate::str::contains("'notes.txt' is not a FITS file"));
+        .stderr(predicate::str::contains(
+            "'notes.txt': not a FITS file: it does not start with a SIMPLE card",
+        ));
     assert!(!env.join("out").exists());
     env.run("--auto --skip-bad -o out notes.txt")
         .success()
@@ -420,4 +422,465 @@ fn a_new_folder_leaves_nothing_beside_it_and_a_second_run_rewrites_the_same_file
     // Into the existing folder, file by file: the same files, nothing else.
     run();
     assert_eq!(first, contents());
+}
+
+/// A NIRCam image header for exposure `number` of observation `observation`, named as the
+/// archive names it, in `dir`; returns its name.
+fn exposure(dir: &Path, observation: usize, number: usize) -> String {
+    let name = format!("jw01234{observation:03}001_02101_{number:05}_nrcb1_rate.fits");
+    let mut cards = nircam_image("NRCB1");
+    for (key, value) in cards.iter_mut() {
+        if *key == "OBSERVTN" {
+            *value = format!("{observation:03}");
+        }
+    }
+    header_file(&dir.join(&name), &cards);
+    name
+}
+
+/// One line per file, the problem after the name, and the advice on a line of its own after
+/// them all: never an internal name, never "nothing was written" when nothing would be.
+#[test]
+fn every_bad_file_is_named_on_its_own_line_and_the_advice_comes_last() {
+    let env = Env::new();
+    let good = exposure(env.path(), 1, 1);
+    env.write("notes.fits", "not a header\n".repeat(300));
+    env.write("empty.fits", "");
+    env.write("x_rate.fits.gz", [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
+    // Half downloaded: 200 MB of zeros, sparse, read no further than its first block.
+    fs::File::create(env.join("half_rate.fits"))
+        .unwrap()
+        .set_len(200 << 20)
+        .unwrap();
+    fs::create_dir(env.join("folder_rate.fits")).unwrap();
+    // A FIFO no one writes: a reader that waited on it would never finish.
+    mkfifo(&env.join("fifo_rate.fits"));
+    let no_subarray: Vec<_> = nircam_image("NRCB2")
+        .into_iter()
+        .filter(|(k, _)| *k != "SUBARRAY")
+        .collect();
+    header_file(
+        &env.join("jw01234001001_02101_00002_nrcb2_rate.fits"),
+        &no_subarray,
+    );
+    let bad = [
+        (
+            "notes.fits",
+            "not a FITS file: it does not start with a SIMPLE card",
+        ),
+        ("empty.fits", "empty file, not FITS"),
+        (
+            "x_rate.fits.gz",
+            "compressed with gzip, and the pipeline reads only plain FITS: run gunzip on it first",
+        ),
+        (
+            "half_rate.fits",
+            "not a FITS file: it starts with zero bytes, as an unfinished download does",
+        ),
+        ("folder_rate.fits", "a folder, not a FITS file"),
+        ("fifo_rate.fits", "a FIFO, not a FITS file"),
+        (
+            "jw01234001001_02101_00002_nrcb2_rate.fits",
+            "no SUBARRAY keyword, which NRC_IMAGE associations need",
+        ),
+    ];
+    for dry in [false, true] {
+        let mut cmd = env.cmd();
+        cmd.arg("--auto").args(["-o", "out"]).arg(&good);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let run = cmd
+            .args(bad.iter().map(|(name, _)| name))
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1);
+        let stderr = stderr_of(&run);
+        let mut want: Vec<String> = bad
+            .iter()
+            .map(|(name, why)| format!("asn-from-list: error: '{name}': {why}"))
+            .collect();
+        want.push(
+            "asn-from-list: error: 7 files cannot be used; --skip-bad leaves them out".into(),
+        );
+        assert_eq!(stderr.lines().collect::<Vec<_>>(), want);
+        assert!(!env.join("out").exists());
+    }
+    // Skipped, each is a warning, and the good file's associations are written.
+    let run = env
+        .cmd()
+        .args(["--auto", "--skip-bad", "-o", "out", &good])
+        .args(bad.iter().map(|(name, _)| name))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success();
+    assert_eq!(
+        stderr_of(&run)
+            .lines()
+            .filter(|l| l.ends_with("; skipped"))
+            .count(),
+        7
+    );
+    assert_eq!(entries(&env.join("out")).len(), 2);
+}
+
+#[test]
+fn a_character_device_is_never_read() {
+    if !needs_root("mknod") {
+        return;
+    }
+    let env = Env::new();
+    // /dev/zero's numbers, in the test's own folder: endless zeros if it were read.
+    mknod_char(&env.join("zero_rate.fits"), 1, 5);
+    env.cmd()
+        .args(["--auto", "-o", "out", "zero_rate.fits"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "'zero_rate.fits': a character device, not a FITS file",
+        ));
+}
+
+#[test]
+fn a_header_that_never_ends_stops_at_the_cap_with_one_line() {
+    let env = Env::new();
+    let mut text = format!("{:<80}", "SIMPLE  =                    T");
+    // 2 MB of cards and no END.
+    text += &format!("{:<80}", "COMMENT no end").repeat((2 << 20) / 80);
+    env.write("long_rate.fits", text);
+    let run = env
+        .run("--auto -o out long_rate.fits")
+        .code(1)
+        .stderr(predicate::str::contains(
+            "'long_rate.fits': no END card in its first 1048320 bytes",
+        ));
+    assert_eq!(stderr_of(&run).lines().count(), 2);
+}
+
+/// The associations in `dir`, by name, with their text.
+fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    entries(dir)
+        .into_iter()
+        .map(|n| (n.clone(), fs::read(dir.join(&n)).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_second_run_with_fewer_files_leaves_exactly_its_own_associations() {
+    let dir = scenario("nirspec-ifu-2nod");
+    let env = Env::new();
+    let names = fits_names(&dir);
+    let run = |out: &str, files: &[String]| {
+        env.cmd()
+            .current_dir(&dir)
+            .arg("--auto")
+            .arg("-o")
+            .arg(env.join(out))
+            .args(files)
+            .assert()
+            .success();
+    };
+    run("out", &names);
+    assert_eq!(entries(&env.join("out")).len(), 8);
+    run("out", &names[..3]);
+    run("fresh", &names[..3]);
+    let fresh = folder(&env.join("fresh"));
+    assert!(fresh.len() < 8);
+    assert_eq!(folder(&env.join("out")), fresh);
+    // Nothing beside the folders: no staging folder, no temporary file.
+    assert_eq!(env.entries(), ["fresh", "out"]);
+}
+
+#[test]
+fn a_folder_holding_anything_else_is_refused_by_name_before_anything_is_written() {
+    let dir = scenario("nirspec-ifu-2nod");
+    let env = Env::new();
+    let run = || {
+        env.cmd()
+            .current_dir(&dir)
+            .arg("--auto")
+            .arg("-o")
+            .arg(env.join("out"))
+            .args(fits_names(&dir))
+            .assert()
+    };
+    run().success();
+    let before = folder(&env.join("out"));
+    // Notes of one's own, and an association made another way under a generator's name.
+    for (name, text) in [
+        ("notes.txt", "mine".to_string()),
+        (
+            "jw02729-o004_spec2_00009_asn.json",
+            r#"{"constraints": "made by the generator"}"#.to_string(),
+        ),
+    ] {
+        let path = env.join("out").join(name);
+        fs::write(&path, &text).unwrap();
+        let failed = run().code(1);
+        assert_eq!(
+            stderr_of(&failed),
+            format!(
+                "asn-from-list: error: '{}': not an association made from headers, and \
+                 replacing the folder '{}' would remove it; move it elsewhere or write to \
+                 another folder\n",
+                path.display(),
+                env.join("out").display()
+            )
+        );
+        fs::remove_file(&path).unwrap();
+        assert_eq!(folder(&env.join("out")), before);
+    }
+    assert_eq!(env.entries(), ["out"]);
+}
+
+#[test]
+fn files_from_a_list_with_null_or_standard_input_are_read_as_arguments_are() {
+    let env = Env::new();
+    let names: Vec<String> = (1..=4).map(|n| exposure(env.path(), 1, n)).collect();
+    env.cmd()
+        .args(["--auto", "-o", "args"])
+        .args(&names)
+        .assert()
+        .success();
+    let want = folder(&env.join("args"));
+    assert_eq!(want.len(), 5);
+    env.write("names.txt", names.join("\n"));
+    env.write("names.nul", names.join("\0"));
+    env.run("--auto -o list --files-from names.txt").success();
+    env.run("--auto -o nul --null --files-from names.nul")
+        .success();
+    env.cmd()
+        .args(["--auto", "-o", "stdin", "--files-from", "-"])
+        .write_stdin(names.join("\n"))
+        .assert()
+        .success();
+    // Members are named relative to each folder, which sits in the same place.
+    for out in ["list", "nul", "stdin"] {
+        assert_eq!(folder(&env.join(out)), want, "{out}");
+    }
+    // An argument and a list together.
+    env.write("rest.txt", names[1..].join("\n"));
+    env.cmd()
+        .args([
+            "--auto",
+            "-o",
+            "both",
+            "--files-from",
+            "rest.txt",
+            &names[0],
+        ])
+        .assert()
+        .success();
+    assert_eq!(folder(&env.join("both")), want);
+}
+
+#[test]
+fn standard_output_and_no_input_are_usage_errors_and_a_dry_run_needs_no_folder() {
+    let env = Env::new();
+    let name = exposure(env.path(), 1, 1);
+    env.cmd()
+        .args(["--auto", "-o", "-", &name])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--auto writes a folder of associations, never standard output",
+        ));
+    env.run("--auto -o out").code(2);
+    assert_eq!(env.entries(), [name.as_str()]);
+    let dry = env
+        .cmd()
+        .args(["--auto", "--dry-run", &name])
+        .assert()
+        .success();
+    assert!(stdout_of(&dry).contains(&format!("science             {name}")));
+}
+
+/// Standard error on a terminal: a pseudo-terminal this test holds the other end of.
+mod terminal {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    /// Runs `asn-from-list ARGS` in `dir` with standard error on a pseudo-terminal, and returns
+    /// what it printed there.
+    fn stderr_on_a_terminal(dir: &Path, args: &[&str]) -> String {
+        // SAFETY: plain calls on a descriptor this function owns.
+        let (master, slave) = unsafe {
+            let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+            assert!(master >= 0);
+            assert_eq!(libc::grantpt(master), 0);
+            assert_eq!(libc::unlockpt(master), 0);
+            let name = std::ffi::CStr::from_ptr(libc::ptsname(master))
+                .to_str()
+                .unwrap()
+                .to_string();
+            (fs::File::from_raw_fd(master), name)
+        };
+        let slave = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(slave)
+            .unwrap();
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin!("asn-from-list"))
+            .current_dir(dir)
+            .args(args)
+            .stderr(slave)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // The child has exited and the last copy of the terminal's end is closed: reading
+        // stops at an error (EIO) once what it wrote is read.
+        let mut text = Vec::new();
+        let mut master = master;
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            text.extend_from_slice(&buffer[..n]);
+        }
+        String::from_utf8(text).unwrap().replace("\r\n", "\n")
+    }
+
+    #[test]
+    fn a_run_watched_on_a_terminal_ends_with_one_line_saying_what_it_wrote() {
+        let env = Env::new();
+        let names: Vec<String> = (1..=3).map(|n| exposure(env.path(), 1, n)).collect();
+        let mut args = vec!["--auto", "-o", "out"];
+        args.extend(names.iter().map(String::as_str));
+        let said = stderr_on_a_terminal(env.path(), &args);
+        assert_eq!(
+            said,
+            "asn-from-list: wrote 4 associations into 'out'; every file is in one\n"
+        );
+        // Not on a terminal: nothing.
+        env.cmd().args(&args).assert().success().stderr("");
+    }
+}
+
+/// Runs stopped by signals, and killed, at random moments while writing thousands of
+/// associations: the folder holds the old set or the new one, whole, and nothing is left.
+mod signals {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command as StdCommand, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// Headers of `n` NIRCam images over 20 observations in `env/in`, and a list of them in
+    /// `list`, the first `n` of them.
+    fn inputs(env: &Env, n: usize, list: &str) {
+        fs::create_dir_all(env.join("in")).unwrap();
+        let names: Vec<String> = (0..n)
+            .map(|i| format!("in/{}", exposure(&env.join("in"), 1 + i % 20, 1 + i / 20)))
+            .collect();
+        env.write(list, names.join("\n"));
+    }
+
+    fn run(env: &Env, list: &str) -> std::process::Child {
+        StdCommand::new(assert_cmd::cargo::cargo_bin!("asn-from-list"))
+            .current_dir(env.path())
+            .args(["--auto", "-o", "out", "--files-from", list])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// A small random number generator (xorshift), seeded so that a failure can be rerun.
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[test]
+    fn signals_and_kills_at_random_moments_leave_the_old_set_or_the_new_one_and_nothing_else() {
+        let env = Env::new();
+        // Set A, 2000 exposures; set B, the first 1300 of them: other associations, other
+        // numbers, so that a mix of the two would show.
+        inputs(&env, 2000, "a.txt");
+        let names = fs::read_to_string(env.join("a.txt")).unwrap();
+        let b: Vec<&str> = names.lines().take(1300).collect();
+        env.write("b.txt", b.join("\n"));
+        let mut sets = Vec::new();
+        let mut took = Duration::ZERO;
+        for list in ["a.txt", "b.txt"] {
+            let started = Instant::now();
+            assert!(run(&env, list).wait().unwrap().success());
+            took = took.max(started.elapsed());
+            sets.push(folder(&env.join("out")));
+            fs::remove_dir_all(env.join("out")).unwrap();
+        }
+        assert_ne!(sets[0], sets[1]);
+        assert!(sets[0].len() > 2000, "{}", sets[0].len());
+        assert!(run(&env, "a.txt").wait().unwrap().success());
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        eprintln!("seed {seed}, a run takes {took:?}");
+        let mut random = Random(seed);
+        let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGKILL];
+        let mut held = [0usize; 2];
+        let mut stopped = 0;
+        let runs = 32;
+        for round in 0..runs {
+            let now = sets.iter().position(|set| *set == folder(&env.join("out")));
+            let Some(now) = now else {
+                panic!("round {round} (seed {seed}): the folder holds neither set whole");
+            };
+            held[now] += 1;
+            let signal = signals[round % signals.len()];
+            let after = Duration::from_micros(random.below(took.as_micros() as u64 * 5 / 4 + 1));
+            let child = run(&env, ["b.txt", "a.txt"][now]);
+            std::thread::sleep(after);
+            // SAFETY: kill() on a child's pid that has not been reaped yet.
+            unsafe { libc::kill(child.id() as i32, signal) };
+            let status = child.wait_with_output().unwrap().status;
+            let code = status.code().or(status.signal().map(|s| 1000 + s)).unwrap();
+            let what = format!("round {round} (seed {seed}): signal {signal} after {after:?}");
+            if signal == libc::SIGKILL {
+                assert!(code == 1000 + signal || code == 0, "{what}: {code}");
+                // A killed run may leave its staging folder; the next whole run removes it.
+                if code != 0 {
+                    stopped += 1;
+                    let next = fs::read_dir(env.join("out")).unwrap().count() == sets[0].len();
+                    let list = if next { "b.txt" } else { "a.txt" };
+                    assert!(run(&env, list).wait().unwrap().success(), "{what}");
+                }
+            } else {
+                assert!(code == 128 + signal || code == 0, "{what}: exit {code}");
+                if code != 0 {
+                    stopped += 1;
+                }
+            }
+            assert_eq!(
+                env.entries(),
+                ["a.txt", "b.txt", "in", "out"],
+                "{what}: something left beside the folder"
+            );
+            let out = entries(&env.join("out"));
+            assert!(
+                out.iter()
+                    .all(|n| n.starts_with("jw") && n.ends_with("_asn.json")),
+                "{what}: something left in the folder"
+            );
+            assert!(
+                sets.iter().any(|set| *set == folder(&env.join("out"))),
+                "{what}: the folder holds neither set whole"
+            );
+        }
+        eprintln!(
+            "{runs} runs, {stopped} stopped before they ended; the folder held set A {} times \
+             and set B {} times",
+            held[0], held[1]
+        );
+        assert!(stopped >= runs / 4, "too few runs were stopped: {stopped}");
+    }
 }

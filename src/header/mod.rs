@@ -77,6 +77,41 @@ impl Made {
     }
 }
 
+/// The `constraints` every association made from headers holds: how a folder's own
+/// associations are told from anything else in it.
+pub const CONSTRAINTS: &str = "made from FITS headers by asn-from-list --auto";
+
+/// Whether the file at `path` is an association made from headers, and so one a new run into
+/// its folder may replace or remove: a regular file (not a link) named as the generator names
+/// associations (`jw*_asn.json`, lower case, no blanks) whose JSON `constraints` is
+/// [`CONSTRAINTS`]. Anything else, an association made another way included, is not.
+pub fn made_from_headers(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Marked {
+        constraints: String,
+    }
+    let named = path
+        .file_name()
+        .and_then(OsStr::to_str)
+        .is_some_and(is_association_name);
+    named
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Marked>(&bytes).ok())
+            .is_some_and(|m| m.constraints == CONSTRAINTS)
+}
+
+/// Whether `name` has the form of an association's file name ([`naming::file_name`]):
+/// `jw`, then lower-case letters, digits, `-`, `_` and `.`, ending `_asn.json`.
+pub fn is_association_name(name: &str) -> bool {
+    name.starts_with("jw")
+        && name.ends_with("_asn.json")
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
+}
+
 /// The pool rows among `names`.
 fn rows_of<'a>(names: impl Iterator<Item = &'a Name>) -> Vec<usize> {
     names
@@ -148,10 +183,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                     text("No known degraded exposures in association."),
                 ),
                 (MetaKey::Program, Some(program)),
-                (
-                    MetaKey::Constraints,
-                    text("made from FITS headers by asn-from-list --auto"),
-                ),
+                (MetaKey::Constraints, text(CONSTRAINTS)),
                 (MetaKey::AsnId, text(asn_id)),
                 (MetaKey::Target, Some(target)),
                 (MetaKey::AsnPool, text("none")),
@@ -249,4 +281,39 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         });
     }
     made
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_associations_made_from_headers_are_replaceable() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let ours = format!("{{\"asn_type\": \"image2\", \"constraints\": \"{CONSTRAINTS}\"}}");
+        assert!(made_from_headers(&write(
+            "jw01234-o001_image2_00001_asn.json",
+            &ours
+        )));
+        // The generator's own, another name, text that is not JSON, a link to ours.
+        let theirs = r#"{"constraints": "DMSAttrConstraint({'name': 'program'})"}"#;
+        assert!(!made_from_headers(&write(
+            "jw01234-o001_image2_00002_asn.json",
+            theirs
+        )));
+        assert!(!made_from_headers(&write("notes_asn.json", &ours)));
+        assert!(!made_from_headers(&write(
+            "jw01234-o001_image2_00003_asn.json",
+            "{"
+        )));
+        let link = dir.path().join("jw01234-o001_image2_00004_asn.json");
+        std::os::unix::fs::symlink("jw01234-o001_image2_00001_asn.json", &link).unwrap();
+        assert!(!made_from_headers(&link));
+        assert!(!is_association_name("JW01234-o001_image2_00001_asn.json"));
+    }
 }
