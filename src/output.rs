@@ -192,8 +192,10 @@ pub fn write_folder(
     replaceable: &(dyn Fn(&Path) -> bool + Sync),
 ) -> Result<(), Error> {
     // A link to a folder: the folder it leads to is the one replaced, and the link stays.
+    // `.` and `..` are replaced under their own names, beside them.
     let resolved;
-    let dir = if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+    let is_link = fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    let dir = if is_link || dir.file_name().is_none() {
         resolved = fs::canonicalize(dir).map_err(write_error(dir))?;
         &resolved
     } else {

@@ -696,6 +696,41 @@ fn standard_output_and_no_input_are_usage_errors_and_a_dry_run_needs_no_folder()
     assert!(stdout_of(&dry).contains(&format!("science             {name}")));
 }
 
+#[test]
+fn a_folder_in_one_the_user_may_not_write_is_written_file_by_file_to_exactly_the_new_set() {
+    if !needs_root("running as another user") {
+        return;
+    }
+    let env = Env::new();
+    let names: Vec<String> = (1..=4).map(|n| exposure(env.path(), 1, n)).collect();
+    // `p` is root's: no staging folder can be made beside `p/out`, which is nobody's.
+    fs::create_dir_all(env.join("p/out")).unwrap();
+    rustix::fs::chown(
+        env.join("p/out"),
+        Some(rustix::fs::Uid::from_raw(NOBODY)),
+        Some(rustix::fs::Gid::from_raw(NOBODY)),
+    )
+    .unwrap();
+    let run = |files: &[String]| {
+        let mut args = vec!["--auto", "-o", "p/out"];
+        args.extend(files.iter().map(String::as_str));
+        let status = as_nobody(&args).current_dir(env.path()).status().unwrap();
+        assert!(status.success());
+    };
+    run(&names);
+    assert_eq!(entries(&env.join("p/out")).len(), 5);
+    run(&names[..2]);
+    env.cmd()
+        .args(["--auto", "-o", "p2/out"])
+        .args(&names[..2])
+        .assert()
+        .success();
+    // The same associations as a fresh folder's (members are named alike from both), and no
+    // temporary file anywhere.
+    assert_eq!(folder(&env.join("p/out")), folder(&env.join("p2/out")));
+    assert_eq!(entries(&env.join("p")), ["out"]);
+}
+
 /// Standard error on a terminal: a pseudo-terminal this test holds the other end of.
 mod terminal {
     use super::*;
