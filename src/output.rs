@@ -418,13 +418,14 @@ fn fill_and_swap(
     }
     synced(folder_of(dir))?;
     // The old set is where the staging folder was. A file that appeared in `dir` after it was
-    // looked through goes back: it was never this tool's to remove.
+    // looked through goes back: it was never this tool's to remove. (An association another
+    // run put there meanwhile is as replaceable as the rest.)
     let looked_at: std::collections::HashSet<&OsStr> =
         old.iter().filter_map(|p| p.file_name()).collect();
     if let Ok(entries) = fs::read_dir(staging) {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if !looked_at.contains(name.as_os_str()) {
+            if !looked_at.contains(name.as_os_str()) && !replaceable(&entry.path()) {
                 let _held = pending();
                 let _ = rustix::fs::renameat_with(
                     CWD,
