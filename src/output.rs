@@ -214,7 +214,7 @@ pub fn write_folder(
         Err(e) => return Err(write_error(dir)(e)),
     };
     let result = fill_and_swap(&staging, dir, items, replaceable);
-    let _ = fs::remove_dir_all(&staging);
+    let _ = remove_folder(&staging);
     pending().retain(|p| *p != Pending::Folder(staging.clone()));
     match result? {
         Swapped::Done => Ok(()),
@@ -249,7 +249,7 @@ fn make_staging(parent: &Path, name: &OsStr) -> io::Result<PathBuf> {
     let mut pending = pending();
     match fs::DirBuilder::new().create(&path) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            fs::remove_dir_all(&path)?;
+            remove_folder(&path)?;
             fs::DirBuilder::new().create(&path)?;
         }
         other => other?,
@@ -302,9 +302,16 @@ fn remove_stale_staging(parent: &Path, name: &OsStr) {
         let file_name = entry.file_name();
         let stale = pid_in(file_name.as_bytes(), &prefix, STAGING.as_bytes()).is_some_and(is_gone);
         if stale && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            let _ = fs::remove_dir_all(entry.path());
+            let _ = remove_folder(&entry.path());
         }
     }
+}
+
+/// Removes a staging folder and what it holds. After an exchange it is the old folder, with
+/// that folder's mode, which may deny its owner writing: it is made writable first.
+fn remove_folder(path: &Path) -> io::Result<()> {
+    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o700));
+    fs::remove_dir_all(path)
 }
 
 /// The files of the existing folder `dir` that the new set replaces: each one `replaceable`
@@ -1239,7 +1246,7 @@ pub fn abandon_writes() -> impl Drop {
             Pending::File(path) => fs::remove_file(path),
             // Files may still be appearing in it: try again while it is not empty.
             Pending::Folder(path) => (0..5)
-                .map(|_| fs::remove_dir_all(&path))
+                .map(|_| remove_folder(&path))
                 .find(Result::is_ok)
                 .unwrap_or(Ok(())),
         };
@@ -1365,6 +1372,23 @@ mod tests {
         assert_eq!(meta.mode() & 0o7777, 0o750);
         assert_eq!(entries(parent.path()), 1);
         assert!(pending().is_empty());
+    }
+
+    #[test]
+    fn a_read_only_folder_is_exchanged_and_its_old_set_still_removed() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = earlier_run(parent.path());
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+        let texts = [("d.json", Text("new d"))];
+        write_folder(&dir, &items(&texts), &json_only).unwrap();
+        assert_eq!(
+            contents(&dir),
+            [("d.json".to_string(), "new d".to_string())]
+        );
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o7777, 0o555);
+        assert_eq!(entries(parent.path()), 1);
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
     }
 
     #[test]
