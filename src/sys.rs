@@ -107,6 +107,21 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// Exchanges the names of two folders in one step, so that each path holds the other's folder
+/// and no moment shows neither: `renameat2(RENAME_EXCHANGE)` on Linux, `renameatx_np(RENAME_SWAP)`
+/// on macOS.
+///
+/// # Errors
+///
+/// [`io::ErrorKind::Unsupported`] where the platform or the file system has no such exchange
+/// (the caller then moves each file on its own), or the error of renaming.
+pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    match imp::exchange(a, b) {
+        Err(e) if is_unsupported(&e) => Err(io::Error::from(io::ErrorKind::Unsupported)),
+        other => other,
+    }
+}
+
 /// Whether an error says that the call, or one of its flags, is not supported here.
 fn is_unsupported(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::Unsupported
@@ -196,6 +211,16 @@ mod linux {
             RenameFlags::NOREPLACE,
         )?)
     }
+
+    pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+        Ok(rustix::fs::renameat_with(
+            CWD,
+            a,
+            CWD,
+            b,
+            RenameFlags::EXCHANGE,
+        )?)
+    }
 }
 
 #[cfg(not(all(target_os = "linux", not(feature = "portable-sys"))))]
@@ -265,6 +290,25 @@ mod portable {
     pub fn rename_noreplace(_from: &Path, _to: &Path) -> io::Result<()> {
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
+
+    #[cfg(target_vendor = "apple")]
+    pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+        use rustix::fs::{RenameFlags, CWD};
+        // renameatx_np(RENAME_SWAP), as Linux's renameat2(RENAME_EXCHANGE).
+        Ok(rustix::fs::renameat_with(
+            CWD,
+            a,
+            CWD,
+            b,
+            RenameFlags::EXCHANGE,
+        )?)
+    }
+
+    /// No exchange: the caller moves each file on its own.
+    #[cfg(not(target_vendor = "apple"))]
+    pub fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
 }
 
 #[cfg(test)]
@@ -285,6 +329,24 @@ mod tests {
         fs::remove_dir(&to).unwrap();
         rename_noreplace(&from, &to).unwrap();
         assert!(to.is_dir() && !from.exists());
+    }
+
+    #[test]
+    fn exchange_swaps_two_folders_where_the_platform_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(a.join("in_a"), "").unwrap();
+        let linux = cfg!(all(target_os = "linux", not(feature = "portable-sys")));
+        match exchange(&a, &b) {
+            Ok(()) => assert!(b.join("in_a").exists() && !a.join("in_a").exists()),
+            Err(e) => {
+                assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+                assert!(!linux, "Linux's own path exchanges");
+                assert!(a.join("in_a").exists(), "nothing moved");
+            }
+        }
     }
 
     #[test]
