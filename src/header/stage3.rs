@@ -9,7 +9,7 @@
 //! against the groups made after them (the generator's reprocessing), and target acquisitions
 //! join every group holding an exposure of their observation.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::exposure::Role;
 use super::naming::{escaped, ProductName};
@@ -515,8 +515,11 @@ pub struct Member {
     pub suffix: Option<&'static str>,
 }
 
+/// A member as pruning compares it: the name, its type and its renaming suffix.
+type Membership<'a> = BTreeSet<(&'a Name, &'static str, Option<&'static str>)>;
+
 impl Planned {
-    fn membership(&self) -> BTreeSet<(&Name, &'static str, Option<&'static str>)> {
+    fn membership(&self) -> Membership<'_> {
         self.members
             .iter()
             .map(|m| (&m.name, m.exptype, m.suffix))
@@ -524,22 +527,22 @@ impl Planned {
     }
 }
 
-/// A group being gathered by one rule in one candidate.
+/// A group being gathered by one rule in one candidate. Values borrow from the pool.
 #[derive(Debug, Clone)]
-struct Group {
+struct Group<'p> {
     /// Per key (base, optical, the rule's own): the source index and value, once set.
-    values: Vec<Option<(usize, String)>>,
+    values: Vec<Option<(usize, &'p str)>>,
     /// The fixed slit, once an exposure not in S200A1/S200A2 set it.
-    slit: Option<String>,
+    slit: Option<&'p str>,
     /// The S200A1/S200A2 slits seen.
-    paired_slits: BTreeSet<String>,
+    paired_slits: BTreeSet<&'p str>,
     target: Option<usize>,
     /// Rows that joined, in order, with their exptype.
     members: Vec<(usize, &'static str)>,
     /// The same rows, to tell quickly whether one joined.
     rows: HashSet<usize>,
     /// The observations of the members that joined by the rule (not acquisitions).
-    observations: BTreeSet<String>,
+    observations: BTreeSet<&'p str>,
 }
 
 /// The keys a rule groups by, in order.
@@ -586,8 +589,14 @@ fn checks_target(rule: &Rule, row: &Row) -> bool {
     }
 }
 
-impl Group {
-    fn new(keys: usize) -> Group {
+/// Whether a fixed slit always passes `Constraint_Optical_Path`: S200A1 and S200A2 may share
+/// an association with each other and with any other slit.
+fn paired_slit(slit: &str) -> bool {
+    matches!(slit, "s200a1" | "s200a2")
+}
+
+impl<'p> Group<'p> {
+    fn new(keys: usize) -> Group<'p> {
         Group {
             values: vec![None; keys],
             slit: None,
@@ -604,7 +613,7 @@ impl Group {
     }
 
     /// Adds `row` when it matches, setting what it sets; says whether it did.
-    fn add(&mut self, rule: &Rule, keys: &[&Key], pool: &[Row], row: usize) -> bool {
+    fn add(&mut self, rule: &Rule, keys: &[&Key], pool: &'p [Row], row: usize) -> bool {
         if self.holds(row) {
             return true;
         }
@@ -612,24 +621,24 @@ impl Group {
         // Check every key first, then set the ones the group has no value for yet.
         let mut found: Vec<(usize, (usize, &str))> = Vec::new();
         for (at, (key, held)) in keys.iter().zip(&self.values).enumerate() {
-            match (lookup(r, key, held.as_ref().map(|(i, _)| *i)), held) {
+            match (lookup(r, key, held.map(|(i, _)| i)), held) {
                 (None, _) if key.required => return false,
                 (None, _) => {}
                 (Some(value), None) => found.push((at, value)),
-                (Some((_, v)), Some((_, h))) if v == h => {}
+                (Some((_, v)), Some((_, h))) if v == *h => {}
                 _ => return false,
             }
         }
         // `Constraint_Optical_Path`'s slit: S200A1 and S200A2 (or no slit) always pass; any
         // other slit must be the first such slit.
-        let mut slit = self.slit.clone();
+        let mut slit = self.slit;
         let mut paired = None;
         if rule.optical {
             match r.set_value("FXD_SLIT") {
                 None => {}
-                Some(s @ ("s200a1" | "s200a2")) => paired = Some(s.to_string()),
-                Some(s) => match &slit {
-                    None => slit = Some(s.to_string()),
+                Some(s) if paired_slit(s) => paired = Some(s),
+                Some(s) => match slit {
+                    None => slit = Some(s),
                     Some(held) if held == s => {}
                     Some(_) => return false,
                 },
@@ -643,8 +652,8 @@ impl Group {
                 Some(_) => return false,
             }
         }
-        for (at, (source, value)) in found {
-            self.values[at] = Some((source, value.to_string()));
+        for (at, value) in found {
+            self.values[at] = Some(value);
         }
         self.slit = slit;
         self.paired_slits.extend(paired);
@@ -652,41 +661,319 @@ impl Group {
         self.members.push((row, exptype(rule, r)));
         self.rows.insert(row);
         if let Some(obs) = r.value("OBSERVTN") {
-            self.observations.insert(obs.to_string());
+            self.observations.insert(obs);
         }
         true
+    }
+}
+
+/// Something a rule compares that an exposure may lack (a wildcard then), or a group may not
+/// hold yet (any exposure passes it then): one source of an optional key, the fixed slit, or
+/// the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    /// Source `source` of key `key` (an index into [`keys_of`]).
+    Source {
+        key: usize,
+        source: usize,
+    },
+    Slit,
+    Target,
+}
+
+/// A field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Value<'p> {
+    Text(&'p str),
+    Target(usize),
+}
+
+/// Which fields hold a value, one bit per field.
+type Mask = u32;
+
+/// The groups one rule gathers in one candidate, found by what the rule compares rather than
+/// by trying every group: an exposure matches a group when the required keys are equal and
+/// every field that both hold a value for is equal.
+///
+/// Groups are split by the values of the required keys, then by which fields they hold
+/// (usually all, so one class), and looked up by the values of the fields both the exposure
+/// and the class hold. Finding is exact or wider; [`Group::add`] decides.
+struct Gathering<'p> {
+    rule: &'static Rule,
+    keys: Vec<&'static Key>,
+    fields: Vec<Field>,
+    pool: &'p [Row],
+    groups: Vec<Group<'p>>,
+    /// Per value of the required keys, the groups by the fields they hold.
+    partitions: HashMap<Vec<&'p str>, Vec<Class<'p>>>,
+}
+
+/// Groups of one partition that hold the same fields.
+struct Class<'p> {
+    held: Mask,
+    /// The groups, some of which may have moved to a class holding more since.
+    groups: Vec<usize>,
+    /// Per mask of fields compared, the groups by those fields' values; made when first asked.
+    by: HashMap<Mask, HashMap<Vec<Value<'p>>, Vec<usize>>>,
+}
+
+/// The values of the fields in `mask`, in field order.
+fn projection<'p>(values: &[Option<Value<'p>>], mask: Mask) -> Vec<Value<'p>> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(at, _)| mask & (1 << at) != 0)
+        .filter_map(|(_, v)| *v)
+        .collect()
+}
+
+/// The mask of the fields that hold a value.
+fn mask_of(values: &[Option<Value<'_>>]) -> Mask {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_some())
+        .fold(0, |mask, (at, _)| mask | 1 << at)
+}
+
+impl<'p> Gathering<'p> {
+    fn new(rule: &'static Rule, pool: &'p [Row]) -> Gathering<'p> {
+        let keys = keys_of(rule);
+        let mut fields: Vec<Field> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| !k.required)
+            .flat_map(|(key, k)| {
+                (0..k.sources.len()).map(move |source| Field::Source { key, source })
+            })
+            .collect();
+        if rule.optical {
+            fields.push(Field::Slit);
+        }
+        fields.push(Field::Target);
+        Gathering {
+            rule,
+            keys,
+            fields,
+            pool,
+            groups: Vec::new(),
+            partitions: HashMap::new(),
+        }
+    }
+
+    /// The values of the required keys, or `None` when the row lacks one (then it joins no
+    /// group and starts none).
+    fn partition(&self, row: usize) -> Option<Vec<&'p str>> {
+        let r = &self.pool[row];
+        self.keys
+            .iter()
+            .filter(|k| k.required)
+            .map(|k| lookup(r, k, None).map(|(_, v)| v))
+            .collect()
+    }
+
+    /// The row's value of each field; `None` where it passes whatever the group holds.
+    fn row_fields(&self, row: usize) -> Vec<Option<Value<'p>>> {
+        let r = &self.pool[row];
+        self.fields
+            .iter()
+            .map(|field| match *field {
+                Field::Source { key, source } => {
+                    r.set_value(self.keys[key].sources[source]).map(Value::Text)
+                }
+                Field::Slit => r
+                    .set_value("FXD_SLIT")
+                    .filter(|s| !paired_slit(s))
+                    .map(Value::Text),
+                Field::Target => checks_target(self.rule, r).then_some(Value::Target(r.target)),
+            })
+            .collect()
+    }
+
+    /// The group's value of each field; `None` where it holds none (or, for a key with
+    /// several sources, holds another source's).
+    fn group_fields(fields: &[Field], group: &Group<'p>) -> Vec<Option<Value<'p>>> {
+        fields
+            .iter()
+            .map(|field| match *field {
+                Field::Source { key, source } => match group.values[key] {
+                    Some((s, v)) if s == source => Some(Value::Text(v)),
+                    _ => None,
+                },
+                Field::Slit => group.slit.map(Value::Text),
+                Field::Target => group.target.map(Value::Target),
+            })
+            .collect()
+    }
+
+    fn held(&self, group: usize) -> Mask {
+        mask_of(&Self::group_fields(&self.fields, &self.groups[group]))
+    }
+
+    /// Files `group` under its partition and the fields it holds now.
+    fn file(&mut self, partition: &[&'p str], group: usize) {
+        let values = Self::group_fields(&self.fields, &self.groups[group]);
+        let held = mask_of(&values);
+        let classes = self.partitions.entry(partition.to_vec()).or_default();
+        let class = match classes.iter().position(|c| c.held == held) {
+            Some(at) => &mut classes[at],
+            None => {
+                classes.push(Class {
+                    held,
+                    groups: Vec::new(),
+                    by: HashMap::new(),
+                });
+                classes.last_mut().expect("a class was just added")
+            }
+        };
+        class.groups.push(group);
+        for (&compared, index) in class.by.iter_mut() {
+            index
+                .entry(projection(&values, compared))
+                .or_default()
+                .push(group);
+        }
+    }
+
+    /// The groups the row may match: every one it matches, and perhaps others.
+    fn candidates(&mut self, partition: &[&'p str], row: &[Option<Value<'p>>]) -> Vec<usize> {
+        let Some(classes) = self.partitions.get_mut(partition) else {
+            return Vec::new();
+        };
+        let (fields, groups) = (&self.fields, &self.groups);
+        let current = |g: usize| mask_of(&Self::group_fields(fields, &groups[g]));
+        let specified = mask_of(row);
+        let mut found = Vec::new();
+        for class in classes {
+            let compared = specified & class.held;
+            let index = class.by.entry(compared).or_insert_with(|| {
+                let mut index: HashMap<Vec<Value<'p>>, Vec<usize>> = HashMap::new();
+                for &g in &class.groups {
+                    let values = Self::group_fields(fields, &groups[g]);
+                    if mask_of(&values) == class.held {
+                        index
+                            .entry(projection(&values, compared))
+                            .or_default()
+                            .push(g);
+                    }
+                }
+                index
+            });
+            if let Some(matching) = index.get(&projection(row, compared)) {
+                // A group that has since set more fields is found in its new class.
+                found.extend(matching.iter().filter(|&&g| current(g) == class.held));
+            }
+        }
+        found
+    }
+
+    /// Adds the row to every group it matches; says whether it joined one.
+    fn offer(&mut self, partition: &[&'p str], row: usize) -> bool {
+        let fields = self.row_fields(row);
+        let mut joined = false;
+        for g in self.candidates(partition, &fields) {
+            let before = self.held(g);
+            if self.groups[g].add(self.rule, &self.keys, self.pool, row) {
+                joined = true;
+                if self.held(g) != before {
+                    self.file(partition, g);
+                }
+            }
+        }
+        joined
+    }
+
+    /// Starts a group with the row.
+    fn start(&mut self, partition: &[&'p str], row: usize) {
+        let mut group = Group::new(self.keys.len());
+        let added = group.add(self.rule, &self.keys, self.pool, row);
+        debug_assert!(added, "a row with every required key starts a group");
+        self.groups.push(group);
+        self.file(partition, self.groups.len() - 1);
     }
 }
 
 /// The Stage 3 associations of `rows`: per observation candidate and in the shared one,
 /// validated and pruned as the generator does.
 pub fn associations(rows: &[Row]) -> Vec<Planned> {
-    let mut observations: Vec<&str> = rows.iter().map(|r| r.observation.as_str()).collect();
-    observations.sort_unstable();
-    observations.dedup();
-    // Which rows each rule takes, whatever the candidate: worked out once.
-    let eligible: Vec<Vec<usize>> = RULES
+    // The rows of each observation candidate, in pool order.
+    let mut observations: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        observations
+            .entry(r.observation.as_str())
+            .or_default()
+            .push(i);
+    }
+    // Which rules take each row, whatever the candidate: worked out once.
+    let takes: Vec<Vec<bool>> = rows
         .iter()
-        .map(|rule| {
-            (0..rows.len())
-                .filter(|&i| {
-                    let r = &rows[i];
-                    r.role != Role::TargetAcquisition && (rule.accepts)(r) && !r.is_set("IS_IMPRT")
-                })
-                .collect()
+        .map(|r| {
+            let any = r.role != Role::TargetAcquisition && !r.is_set("IS_IMPRT");
+            RULES.iter().map(|rule| any && (rule.accepts)(r)).collect()
         })
         .collect();
+    let everything: Vec<usize> = (0..rows.len()).collect();
+    let candidates = observations
+        .iter()
+        .map(|(name, within)| (*name, within))
+        .chain([(SHARED_CANDIDATE, &everything)]);
     let mut planned = Vec::new();
-    for candidate in observations.into_iter().chain([SHARED_CANDIDATE]) {
-        let within = |i: &usize| candidate == SHARED_CANDIDATE || rows[*i].observation == candidate;
-        let in_candidate: Vec<usize> = (0..rows.len()).filter(within).collect();
-        let eligible: Vec<Vec<usize>> = eligible
-            .iter()
-            .map(|e| e.iter().copied().filter(within).collect())
+    for (candidate, within) in candidates {
+        let eligible: Vec<Vec<usize>> = (0..RULES.len())
+            .map(|k| within.iter().copied().filter(|&i| takes[i][k]).collect())
             .collect();
-        planned.extend(in_one_candidate(rows, &in_candidate, &eligible, candidate));
+        planned.extend(in_one_candidate(rows, within, &eligible, candidate));
     }
     prune(planned)
+}
+
+/// Program, instrument and observation: what a target acquisition shares with the groups it
+/// joins.
+type Visit<'p> = (Option<&'p str>, Option<&'p str>, &'p str);
+
+/// The target acquisitions among `rows`, by program, instrument and observation.
+fn acquisitions<'p>(pool: &'p [Row], rows: &[usize]) -> HashMap<Visit<'p>, Vec<usize>> {
+    let mut found: HashMap<_, Vec<usize>> = HashMap::new();
+    for &i in rows {
+        let r = &pool[i];
+        if r.role != Role::TargetAcquisition || r.is_set("IS_IMPRT") {
+            continue;
+        }
+        if let Some(obs) = r.value("OBSERVTN") {
+            found
+                .entry((r.value("PROGRAM"), r.value("INSTRUME"), obs))
+                .or_default()
+                .push(i);
+        }
+    }
+    found
+}
+
+/// The groups `rule` makes of `eligible` (rows it takes, in pool order), before target
+/// acquisitions join them: each row joins every group it matches, or starts one; then, if the
+/// rule reprocesses, every row that passed is offered to every group again.
+fn gather<'p>(
+    rule: &'static Rule,
+    pool: &'p [Row],
+    eligible: &[usize],
+) -> (Vec<&'static Key>, Vec<Group<'p>>) {
+    let mut gathering = Gathering::new(rule, pool);
+    let mut passed = Vec::new();
+    for &i in eligible {
+        let Some(partition) = gathering.partition(i) else {
+            continue;
+        };
+        if !gathering.offer(&partition, i) {
+            gathering.start(&partition, i);
+        }
+        passed.push((i, partition));
+    }
+    if rule.reprocess {
+        for (i, partition) in &passed {
+            gathering.offer(partition, *i);
+        }
+    }
+    (gathering.keys, gathering.groups)
 }
 
 /// The associations every rule makes in one candidate, holding the rows `rows`, of which
@@ -698,59 +985,31 @@ fn in_one_candidate(
     candidate: &str,
 ) -> Vec<Planned> {
     let shared = candidate == SHARED_CANDIDATE;
+    let acquisitions = acquisitions(pool, rows);
     let mut planned = Vec::new();
     for (rule, eligible) in RULES.iter().zip(eligible) {
         if rule.observation_only && shared || eligible.is_empty() {
             continue;
         }
-        let keys = keys_of(rule);
-        let mut groups: Vec<Group> = Vec::new();
-        let mut passed = Vec::new();
-        for &i in eligible {
-            let mut joined = false;
-            for group in groups.iter_mut() {
-                joined |= group.add(rule, &keys, pool, i);
-            }
-            if !joined {
-                let mut group = Group::new(keys.len());
-                if group.add(rule, &keys, pool, i) {
-                    groups.push(group);
-                    joined = true;
-                }
-            }
-            if joined {
-                passed.push(i);
-            }
-        }
-        if rule.reprocess {
-            for &i in &passed {
-                for group in groups.iter_mut() {
-                    group.add(rule, &keys, pool, i);
-                }
-            }
-        }
-        // Target acquisitions of the observations a group spans.
-        for group in groups.iter_mut() {
-            for &i in rows {
-                let r = &pool[i];
-                let same = |k| r.value(k) == pool[group.members[0].0].value(k);
-                if r.role == Role::TargetAcquisition
-                    && !r.is_set("IS_IMPRT")
-                    && same("PROGRAM")
-                    && same("INSTRUME")
-                    && r.value("OBSERVTN")
-                        .is_some_and(|o| group.observations.contains(o))
-                {
-                    group.members.push((i, "target_acquisition"));
-                    group.rows.insert(i);
-                }
-            }
-        }
-        planned.extend(
-            groups
-                .into_iter()
-                .filter_map(|g| finish(rule, &keys, pool, g, candidate)),
-        );
+        let (keys, groups) = gather(rule, pool, eligible);
+        planned.extend(groups.into_iter().filter_map(|mut group| {
+            // Target acquisitions of the observations the group spans, in pool order.
+            let first = &pool[group.members[0].0];
+            let mut joining: Vec<usize> = group
+                .observations
+                .iter()
+                .filter_map(|obs| {
+                    acquisitions.get(&(first.value("PROGRAM"), first.value("INSTRUME"), obs))
+                })
+                .flatten()
+                .copied()
+                .collect();
+            joining.sort_unstable();
+            group
+                .members
+                .extend(joining.into_iter().map(|i| (i, "target_acquisition")));
+            finish(rule, &keys, pool, group, candidate)
+        }));
     }
     planned
 }
@@ -952,18 +1211,18 @@ fn same_types(
 /// observation candidate's; of associations with the same product name, the one whose members
 /// hold the other's.
 fn prune(planned: Vec<Planned>) -> Vec<Planned> {
+    let memberships: Vec<Membership<'_>> = planned.iter().map(Planned::membership).collect();
     // Same members: the generator keeps the one with the greatest id (`o` over `c`), and of
     // equal ids the one made last, by the rule whose name sorts last.
-    let mut order: Vec<usize> = (0..planned.len()).collect();
-    order.sort_by(|&a, &b| {
-        (&planned[a].asn_id, planned[a].rule, a).cmp(&(&planned[b].asn_id, planned[b].rule, b))
-    });
-    let mut kept: Vec<usize> = Vec::new();
-    while let Some(i) = order.pop() {
-        let members = planned[i].membership();
-        order.retain(|&j| planned[j].membership() != members);
-        kept.push(i);
+    let rank = |i: usize| (&planned[i].asn_id, planned[i].rule, i);
+    let mut best: BTreeMap<&Membership<'_>, usize> = BTreeMap::new();
+    for (i, members) in memberships.iter().enumerate() {
+        let kept = best.entry(members).or_insert(i);
+        if rank(i) > rank(*kept) {
+            *kept = i;
+        }
     }
+    let mut kept: Vec<usize> = best.into_values().collect();
     kept.sort_unstable();
     // Same product name: the larger of two where one holds the other.
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -977,16 +1236,146 @@ fn prune(planned: Vec<Planned>) -> Vec<Planned> {
     for same in by_name.values().filter(|v| v.len() > 1) {
         for &a in same {
             for &b in same {
-                let (ma, mb) = (planned[a].membership(), planned[b].membership());
-                if a != b && ma.len() < mb.len() && same_types(&ma, &mb) {
+                let (ma, mb) = (&memberships[a], &memberships[b]);
+                if a != b && ma.len() < mb.len() && same_types(ma, mb) {
                     dropped.insert(a);
                 }
             }
         }
     }
+    drop(memberships);
     let mut planned: Vec<Option<Planned>> = planned.into_iter().map(Some).collect();
     kept.into_iter()
         .filter(|i| !dropped.contains(i))
         .filter_map(|i| planned[i].take())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::exposure::Exposure;
+    use super::super::pool::pool;
+    use super::super::read::{Header, Keyword};
+    use super::*;
+
+    #[test]
+    fn required_keys_have_one_source_and_fields_fit_a_mask() {
+        for rule in RULES {
+            let keys = keys_of(rule);
+            for key in keys.iter().filter(|k| k.required) {
+                assert_eq!(key.sources.len(), 1, "{}: {:?}", rule.name, key.sources);
+            }
+            let fields = Gathering::new(rule, &[]).fields.len();
+            assert!(
+                fields <= Mask::BITS as usize,
+                "{}: {fields} fields",
+                rule.name
+            );
+        }
+    }
+
+    /// The generator's way: every row is tried against every group.
+    fn gather_by_trying_every_group<'p>(
+        rule: &'static Rule,
+        pool: &'p [Row],
+        eligible: &[usize],
+    ) -> Vec<Group<'p>> {
+        let keys = keys_of(rule);
+        let mut groups: Vec<Group> = Vec::new();
+        let mut passed = Vec::new();
+        for &i in eligible {
+            let mut joined = false;
+            for group in groups.iter_mut() {
+                joined |= group.add(rule, &keys, pool, i);
+            }
+            if !joined {
+                let mut group = Group::new(keys.len());
+                if group.add(rule, &keys, pool, i) {
+                    groups.push(group);
+                    joined = true;
+                }
+            }
+            if joined {
+                passed.push(i);
+            }
+        }
+        if rule.reprocess {
+            for &i in &passed {
+                for group in groups.iter_mut() {
+                    group.add(rule, &keys, pool, i);
+                }
+            }
+        }
+        groups
+    }
+
+    /// Rows whose grouping keys are drawn from a few values each, often missing, so that
+    /// groups start without a value and take one later, and rows pass as wildcards.
+    fn rows(seed: u64, n: usize) -> Vec<Row> {
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut pick = |choices: &[&'static str]| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            choices[(state >> 33) as usize % choices.len()]
+        };
+        let exposures = (0..n)
+            .map(|i| {
+                let mut cards: Vec<(String, Keyword)> = Vec::new();
+                let mut text = |k: &str, v: &str| {
+                    if !v.is_empty() {
+                        cards.push((k.to_string(), Keyword::Text(v.to_string())));
+                    }
+                };
+                text("PROGRAM", "1234");
+                text("INSTRUME", pick(&["NIRCAM", "NIRCAM", "NIRCAM", ""]));
+                text("EXP_TYPE", pick(&["NRC_IMAGE", "NRC_IMAGE", "NRC_WFSS"]));
+                text("OBSERVTN", pick(&["001", "002", "003"]));
+                text("TARGNAME", pick(&["A", "B", "A"]));
+                text("FILTER", pick(&["F150W", "F200W", "", "F150W"]));
+                text("PUPIL", pick(&["CLEAR", "", "", "GRISMR"]));
+                text("GRATING", pick(&["G140M", "", "N/A"]));
+                text("SUBARRAY", pick(&["FULL", "FULL", "SUB64", ""]));
+                text(
+                    "FXD_SLIT",
+                    pick(&["", "", "S200A1", "S200A2", "S1600A1", "S400A1"]),
+                );
+                text("VISITYPE", pick(&["", "PRIME", "PARALLEL"]));
+                text("BKGDTARG", pick(&["F", "F", "F", "T"]));
+                text("IS_PSF", pick(&["F", "F", "T"]));
+                text("PATTTYPE", pick(&["2-POINT-NOD", "", "CYCLING"]));
+                text("DETECTOR", pick(&["NRCA1", "NRCB1"]));
+                text("CHANNEL", pick(&["SHORT", "LONG", ""]));
+                for key in ["OBS_ID", "ACT_ID", "BKGDTARG"] {
+                    text(key, pick(&["1", "2", ""]));
+                }
+                let name = format!("jw{i:05}_rate.fits");
+                Exposure::new(name.clone(), Header::new(name, cards))
+            })
+            .collect();
+        pool(exposures).expect("distinct names")
+    }
+
+    #[test]
+    fn groups_found_by_their_keys_are_those_found_by_trying_every_group() {
+        for seed in 0..40 {
+            let pool = rows(seed, 60);
+            let eligible: Vec<usize> = (0..pool.len()).collect();
+            for rule in RULES {
+                let (_, found) = gather(rule, &pool, &eligible);
+                let tried = gather_by_trying_every_group(rule, &pool, &eligible);
+                let members = |groups: &[Group]| -> Vec<Vec<(usize, &str)>> {
+                    groups.iter().map(|g| g.members.clone()).collect()
+                };
+                assert_eq!(
+                    members(&found),
+                    members(&tried),
+                    "{} seed {seed}",
+                    rule.name
+                );
+            }
+        }
+    }
 }
