@@ -1,9 +1,13 @@
 //! An exposure as the association generator sees it: the header's keywords as pool values,
 //! and the role the generator gives the exposure before any rule looks at it.
 
+use std::cell::RefCell;
 use std::ffi::OsString;
+use std::sync::Arc;
 
-use super::read::Header;
+use rustc_hash::FxHashMap;
+
+use super::read::{Header, Keyword};
 
 /// The role of an exposure before any rule: its `exptype` in the generator's words
 /// (`get_exposure_type`, `jwst/associations/lib/dms_base.py:1087-1182`).
@@ -92,45 +96,152 @@ const EXPTYPE_MAP: &[(Role, &[&str])] = &[
 /// as a pool holds them, lower-cased.
 pub(crate) const EMPTY: &[&str] = &["none", "", "null", "--", "n", "f", "false", "n/a"];
 
-/// An exposure: its file name and its primary header's keywords.
+/// The keywords the generator's rules read (`jwst/associations/lib/rules_level2_base.py`,
+/// `rules_level2b.py`, `rules_level3_base.py`, `rules_level3.py`, `dms_base.py`), sorted: an
+/// exposure keeps these and nothing else of its header, so that a million exposures fit in
+/// memory. `TARGNAME` and `OBSERVTN` name targets and candidates.
+pub(crate) const KEPT: &[&str] = &[
+    "ACT_ID", "BAND", "BKGDTARG", "CHANNEL", "DETECTOR", "DMS_NOTE", "EXP_TYPE", "FILTER",
+    "FXD_SLIT", "GRATING", "INSTRUME", "IS_IMPRT", "IS_PSF", "LAMP", "MSAMETFL", "MSASTATE",
+    "NINTS", "NUMDTHPT", "OBSERVTN", "OBS_ID", "OPMODE", "PATTTYPE", "PATT_NUM", "PROGRAM",
+    "PUPIL", "SUBARRAY", "SUBPXPNS", "SUBPXPTS", "TARGNAME", "TSOVISIT", "VISITYPE",
+];
+
+/// Where `keyword` is in [`KEPT`], if it is kept.
+pub(crate) fn kept(keyword: &str) -> Option<usize> {
+    KEPT.binary_search(&keyword).ok()
+}
+
+/// A keyword's value with its text as the pool holds it; one copy per distinct value, shared
+/// by every exposure that has it.
+#[derive(Debug, PartialEq)]
+struct Value {
+    keyword: Keyword,
+    pool: Box<str>,
+}
+
+/// A value as the interner tells values apart: reals by their bits.
+#[derive(PartialEq, Eq, Hash)]
+enum Form {
+    Text(String),
+    Logical(bool),
+    Integer(i64),
+    Real(u64),
+}
+
+impl Form {
+    fn of(keyword: &Keyword) -> Form {
+        match keyword {
+            Keyword::Text(text) => Form::Text(text.clone()),
+            Keyword::Logical(b) => Form::Logical(*b),
+            Keyword::Integer(n) => Form::Integer(*n),
+            Keyword::Real(x) => Form::Real(x.to_bits()),
+        }
+    }
+}
+
+thread_local! {
+    /// The values this thread has read, each once. A thread reading headers keeps its own,
+    /// so that reading on every core takes no lock; values are few (filters, detectors,
+    /// observations), whatever the number of files.
+    static VALUES: RefCell<FxHashMap<Form, Arc<Value>>> = RefCell::default();
+}
+
+/// The shared copy of `keyword`'s value.
+fn interned(keyword: Keyword) -> Arc<Value> {
+    VALUES.with(|values| {
+        values
+            .borrow_mut()
+            .entry(Form::of(&keyword))
+            .or_insert_with(|| {
+                Arc::new(Value {
+                    pool: keyword.pool_text().into(),
+                    keyword,
+                })
+            })
+            .clone()
+    })
+}
+
+/// An exposure: its file name and the keywords of its primary header that the rules read
+/// ([`KEPT`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exposure {
     /// The file name as given.
     pub name: OsString,
-    header: Header,
+    /// Which of [`KEPT`] the header has, one bit each.
+    present: u64,
+    /// Their values, in [`KEPT`] order.
+    values: Box<[Arc<Value>]>,
 }
 
 impl Exposure {
-    /// The exposure whose file is `name` and whose primary header is `header`.
+    /// The exposure whose file is `name` and whose primary header is `header`; it keeps only
+    /// the keywords the rules read.
     pub fn new(name: impl Into<OsString>, header: Header) -> Exposure {
+        let mut present = 0;
+        let mut values = Vec::new();
+        for (at, keyword) in KEPT.iter().enumerate() {
+            if let Some(value) = header.get(keyword) {
+                present |= 1 << at;
+                values.push(interned(value.clone()));
+            }
+        }
         Exposure {
             name: name.into(),
-            header,
+            present,
+            values: values.into_boxed_slice(),
         }
     }
 
-    /// A keyword as the pool holds it: lower-cased text, logicals as `t` and `f`.
-    pub fn value(&self, keyword: &str) -> Option<String> {
-        self.header.text(keyword)
+    /// A kept keyword's value. A rule that reads a keyword [`KEPT`] lacks is a bug, which
+    /// tests catch here.
+    fn get(&self, keyword: &str) -> Option<&Value> {
+        let Some(at) = kept(keyword) else {
+            debug_assert!(false, "{keyword} is read but not in KEPT");
+            return None;
+        };
+        let bit = 1u64 << at;
+        (self.present & bit != 0).then(|| {
+            let before = (self.present & (bit - 1)).count_ones() as usize;
+            &*self.values[before]
+        })
     }
 
-    /// Every keyword as the pool holds it.
-    pub fn pool_values(&self) -> rustc_hash::FxHashMap<String, String> {
-        self.header.pool_values()
+    /// A keyword's value with its type, as the header holds it.
+    pub fn keyword(&self, keyword: &str) -> Option<&Keyword> {
+        self.get(keyword).map(|v| &v.keyword)
+    }
+
+    /// A keyword as the pool holds it: lower-cased text, logicals as `t` and `f`.
+    pub fn pool_value(&self, keyword: &str) -> Option<&str> {
+        self.get(keyword).map(|v| &*v.pool)
+    }
+
+    /// A keyword as the pool holds it, owned (see [`Exposure::pool_value`]).
+    pub fn value(&self, keyword: &str) -> Option<String> {
+        self.pool_value(keyword).map(str::to_string)
+    }
+
+    /// Every kept keyword as the pool holds it.
+    pub fn pool_values(&self) -> FxHashMap<String, String> {
+        KEPT.iter()
+            .filter_map(|k| Some((k.to_string(), self.value(k)?)))
+            .collect()
     }
 
     /// A keyword's text as the header holds it, case and all.
     pub fn raw_text(&self, keyword: &str) -> Option<String> {
-        match self.header.get(keyword)? {
-            super::read::Keyword::Text(text) => Some(text.clone()),
+        match self.keyword(keyword)? {
+            Keyword::Text(text) => Some(text.clone()),
             other => Some(other.pool_text()),
         }
     }
 
     /// Whether `keyword` is set: present, and none of the generator's empty values.
     pub fn is_set(&self, keyword: &str) -> bool {
-        self.value(keyword)
-            .is_some_and(|v| !EMPTY.contains(&v.as_str()))
+        self.pool_value(keyword)
+            .is_some_and(|v| !EMPTY.contains(&v))
     }
 
     /// The exposure type, lower-cased (`nrc_image`), or "" without one.
@@ -142,10 +253,10 @@ impl Exposure {
     /// ones, else by the first modifier set of `IS_PSF`, `IS_IMPRT` and `BKGDTARG`, else
     /// science.
     pub fn role(&self) -> Role {
-        let exp_type = self.exp_type();
+        let exp_type = self.pool_value("EXP_TYPE").unwrap_or_default();
         let fixed = EXPTYPE_MAP
             .iter()
-            .find(|(_, types)| types.contains(&exp_type.as_str()));
+            .find(|(_, types)| types.contains(&exp_type));
         if let Some((role, _)) = fixed {
             return *role;
         }
@@ -162,7 +273,6 @@ impl Exposure {
 
 #[cfg(test)]
 mod tests {
-    use super::super::read::Keyword;
     use super::*;
 
     fn exposure(cards: &[(&str, Keyword)]) -> Exposure {
@@ -232,5 +342,32 @@ mod tests {
             exposure(&[image, ("BKGDTARG", text("True"))]).role(),
             Role::Background
         );
+    }
+
+    #[test]
+    fn kept_keywords_are_sorted_and_fit_a_mask() {
+        assert!(KEPT.windows(2).all(|w| w[0] < w[1]), "KEPT must be sorted");
+        assert!(KEPT.len() <= u64::BITS as usize);
+    }
+
+    #[test]
+    fn an_exposure_keeps_what_the_rules_read_and_shares_equal_values() {
+        let cards = |filter: &str| {
+            [
+                ("FILTER", text(filter)),
+                ("TARGNAME", text("NGC 1")),
+                ("DATE-OBS", text("2026-01-01")),
+                ("NINTS", Keyword::Integer(3)),
+            ]
+        };
+        let (a, b) = (exposure(&cards("F150W")), exposure(&cards("F150W")));
+        assert_eq!(a.pool_value("FILTER"), Some("f150w"));
+        assert_eq!(a.raw_text("TARGNAME").as_deref(), Some("NGC 1"));
+        assert_eq!(a.keyword("NINTS"), Some(&Keyword::Integer(3)));
+        assert_eq!(a.pool_value("PUPIL"), None);
+        assert!(!a.pool_values().contains_key("DATE-OBS"));
+        let filter = |e: &Exposure| e.pool_value("FILTER").unwrap().as_ptr();
+        assert_eq!(filter(&a), filter(&b), "one copy of a value read twice");
+        assert_ne!(filter(&a), filter(&exposure(&cards("F200W"))));
     }
 }

@@ -248,8 +248,6 @@ pub struct Row {
     pub observation: String,
     /// Whether its name is `*_uncal.*`, worked out once.
     uncal: bool,
-    /// Its keywords as the pool holds them, lower-cased, read once.
-    values: rustc_hash::FxHashMap<String, String>,
     /// Its Level 2 mode keys, in [`MODE_KEYS`] order.
     pub(crate) mode: Vec<Option<String>>,
 }
@@ -270,11 +268,9 @@ pub(crate) const MODE_KEYS: &[(&[&str], bool)] = &[
 impl Row {
     /// The row of `exposure`, with no target number yet.
     fn new(exposure: Exposure) -> Row {
-        let values = exposure.pool_values();
-        let first = |keys: &[&str]| keys.iter().find_map(|k| values.get(*k).cloned());
+        let first = |keys: &[&str]| keys.iter().find_map(|k| exposure.value(k));
         Row {
             mode: MODE_KEYS.iter().map(|(keys, _)| first(keys)).collect(),
-            values,
             exp_type: exposure.exp_type(),
             role: exposure.role(),
             target: 0,
@@ -286,7 +282,7 @@ impl Row {
 
     /// A keyword as the pool holds it.
     pub fn value(&self, keyword: &str) -> Option<&str> {
-        self.values.get(keyword).map(String::as_str)
+        self.exposure.pool_value(keyword)
     }
 
     /// A keyword as the pool holds it, when it is set (not one of the generator's empty

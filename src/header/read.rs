@@ -149,6 +149,7 @@ pub const HEADER_CAP: usize = 364 * BLOCK;
 /// [`HEADER_CAP`] bytes, never its data. Anything but a regular file (a folder, a FIFO, a
 /// device) is refused before it is opened for reading, so the call never waits on a writer
 /// and never reads a device.
+/// It keeps the keywords the generator's rules read (`exposure::KEPT`), and no others.
 ///
 /// # Errors
 ///
@@ -187,7 +188,9 @@ pub fn read_primary_header(path: &Path) -> Result<Header, ReadError> {
         Some(Ok(_)) | None => return Err(not_fits(NotFits::NoSimple)),
         Some(Err(e)) => return Err(not_fits(NotFits::Invalid(reader_reason(&e)))),
     };
+    // Only what the rules read is kept: a header has hundreds of cards, the rules read thirty.
     let keywords = hdu.get_header().iter().filter_map(|(name, value)| {
+        super::exposure::kept(name)?;
         let value = match value {
             Value::String { value, .. } => Keyword::Text(value.trim_end().to_string()),
             Value::Logical { value, .. } => Keyword::Logical(*value),
