@@ -9,7 +9,9 @@
 //! against the groups made after them (the generator's reprocessing), and target acquisitions
 //! join every group holding an exposure of their observation.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::exposure::Role;
 use super::naming::{escaped, ProductName};
@@ -540,7 +542,7 @@ struct Group<'p> {
     /// Rows that joined, in order, with their exptype.
     members: Vec<(usize, &'static str)>,
     /// The same rows, to tell quickly whether one joined.
-    rows: HashSet<usize>,
+    rows: FxHashSet<usize>,
     /// The observations of the members that joined by the rule (not acquisitions).
     observations: BTreeSet<&'p str>,
 }
@@ -603,7 +605,7 @@ impl<'p> Group<'p> {
             paired_slits: BTreeSet::new(),
             target: None,
             members: Vec::new(),
-            rows: HashSet::new(),
+            rows: FxHashSet::default(),
             observations: BTreeSet::new(),
         }
     }
@@ -705,7 +707,7 @@ struct Gathering<'p> {
     pool: &'p [Row],
     groups: Vec<Group<'p>>,
     /// Per value of the required keys, the groups by the fields they hold.
-    partitions: HashMap<Vec<&'p str>, Vec<Class<'p>>>,
+    partitions: FxHashMap<Vec<&'p str>, Vec<Class<'p>>>,
 }
 
 /// Groups of one partition that hold the same fields.
@@ -714,7 +716,7 @@ struct Class<'p> {
     /// The groups, some of which may have moved to a class holding more since.
     groups: Vec<usize>,
     /// Per mask of fields compared, the groups by those fields' values; made when first asked.
-    by: HashMap<Mask, HashMap<Vec<Value<'p>>, Vec<usize>>>,
+    by: FxHashMap<Mask, FxHashMap<Vec<Value<'p>>, Vec<usize>>>,
 }
 
 /// The values of the fields in `mask`, in field order.
@@ -757,7 +759,7 @@ impl<'p> Gathering<'p> {
             fields,
             pool,
             groups: Vec::new(),
-            partitions: HashMap::new(),
+            partitions: FxHashMap::default(),
         }
     }
 
@@ -821,7 +823,7 @@ impl<'p> Gathering<'p> {
                 classes.push(Class {
                     held,
                     groups: Vec::new(),
-                    by: HashMap::new(),
+                    by: FxHashMap::default(),
                 });
                 classes.last_mut().expect("a class was just added")
             }
@@ -847,7 +849,7 @@ impl<'p> Gathering<'p> {
         for class in classes {
             let compared = specified & class.held;
             let index = class.by.entry(compared).or_insert_with(|| {
-                let mut index: HashMap<Vec<Value<'p>>, Vec<usize>> = HashMap::new();
+                let mut index: FxHashMap<Vec<Value<'p>>, Vec<usize>> = FxHashMap::default();
                 for &g in &class.groups {
                     let values = Self::group_fields(fields, &groups[g]);
                     if mask_of(&values) == class.held {
@@ -932,8 +934,8 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
 type Visit<'p> = (Option<&'p str>, Option<&'p str>, &'p str);
 
 /// The target acquisitions among `rows`, by program, instrument and observation.
-fn acquisitions<'p>(pool: &'p [Row], rows: &[usize]) -> HashMap<Visit<'p>, Vec<usize>> {
-    let mut found: HashMap<_, Vec<usize>> = HashMap::new();
+fn acquisitions<'p>(pool: &'p [Row], rows: &[usize]) -> FxHashMap<Visit<'p>, Vec<usize>> {
+    let mut found: FxHashMap<_, Vec<usize>> = FxHashMap::default();
     for &i in rows {
         let r = &pool[i];
         if r.role != Role::TargetAcquisition || r.is_set("IS_IMPRT") {
@@ -1225,7 +1227,7 @@ fn prune(planned: Vec<Planned>) -> Vec<Planned> {
     let mut kept: Vec<usize> = best.into_values().collect();
     kept.sort_unstable();
     // Same product name: the larger of two where one holds the other.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for &i in &kept {
         by_name
             .entry(planned[i].product.as_str())
