@@ -242,8 +242,7 @@ fn print_plan(made: &[header::Made]) -> anyhow::Result<()> {
 /// Writes each association into `dir`, which then holds exactly these (see
 /// [`output::write_folder`]).
 fn write_associations(dir: &Path, made: &[header::Made]) -> anyhow::Result<()> {
-    let associations: Vec<_> = made.iter().map(|m| m.association()).collect();
-    let texts: Vec<Json<'_, _>> = associations.iter().map(Json).collect();
+    let texts: Vec<MadeJson<'_>> = made.iter().map(MadeJson).collect();
     let parent = output::folder_of(dir);
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot make the folder '{}'", parent.display()))?;
@@ -260,8 +259,17 @@ fn write_associations(dir: &Path, made: &[header::Made]) -> anyhow::Result<()> {
     output::write_folder(dir, &named, &header::made_from_headers)?;
     forget(named);
     forget(texts);
-    forget(associations);
     Ok(())
+}
+
+/// An association made from headers, as JSON: its model is built when it is written, so that a
+/// run holds the models of the files being written only, not of all of them.
+struct MadeJson<'a>(&'a header::Made);
+
+impl output::Render for MadeJson<'_> {
+    fn render(&self, out: &mut dyn Write) -> io::Result<()> {
+        Json(&self.0.association()).render(out)
+    }
 }
 
 /// Leaves what a run built to the operating system, which frees it at exit faster than

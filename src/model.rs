@@ -413,6 +413,8 @@ impl<K: Into<Option<String>>> FromIterator<(MetaKey, K)> for Meta {
         for (key, value) in iter {
             meta.set(key, value.into());
         }
+        // `--auto` makes associations by the hundred thousand: no spare room in each.
+        meta.entries.shrink_to_fit();
         meta
     }
 }

@@ -16,7 +16,6 @@ pub mod stage3;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::Arc;
 
 pub use exposure::{Exposure, Role};
@@ -38,7 +37,7 @@ pub struct Made {
     pub keys: Option<String>,
     meta: Meta,
     /// Every member with its type and why it is there; science members first.
-    members: Vec<(Rc<OsStr>, ExpType<'static>, Arc<str>)>,
+    members: Vec<(Arc<OsStr>, ExpType<'static>, Arc<str>)>,
     /// The pool rows of the exposures it holds.
     rows: Vec<usize>,
 }
@@ -138,7 +137,7 @@ pub enum Stages {
 /// the order made.
 pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) -> Vec<Made> {
     // Each exposure's name, as the associations in `dir` hold it, worked out once.
-    let names: Vec<Rc<OsStr>> = pool
+    let names: Vec<Arc<OsStr>> = pool
         .iter()
         .map(|row| {
             MemberPaths::Relative
@@ -153,11 +152,11 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         .collect();
     // A member's name: the exposure's, with `uncal` replaced by `suffix` in a `*_uncal.*` name
     // as the generator renames it, or a derived name. `suffix` is asked only for those.
-    let name = |n: &Name, suffix: &dyn Fn(usize) -> Option<&'static str>| -> Rc<OsStr> {
+    let name = |n: &Name, suffix: &dyn Fn(usize) -> Option<&'static str>| -> Arc<OsStr> {
         match n {
             Name::Row(i) if renamed[*i] => suffix(*i)
                 .and_then(|s| crate::naming::level2_name(&names[*i], s))
-                .map_or_else(|| names[*i].clone(), Rc::from),
+                .map_or_else(|| names[*i].clone(), Arc::from),
             Name::Row(i) => names[*i].clone(),
             Name::Derived(derived) => OsStr::new(derived).into(),
         }
@@ -206,8 +205,9 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             stage3.join().expect("Stage 3 planning does not panic"),
         )
     });
-    let mut made = Vec::new();
-    for planned in &stage2 {
+    // Each plan is dropped once made into an association: a run holds one of them at a time.
+    let mut made = Vec::with_capacity(stage2.len() + stage3.len());
+    for planned in stage2 {
         let row = &pool[planned.science];
         let number = next(&planned.asn_id, planned.asn_type.as_str());
         let base = Path::new(&row.exposure.name)

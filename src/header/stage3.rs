@@ -1203,7 +1203,7 @@ fn same_types(
     a: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
     b: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
 ) -> bool {
-    let types: HashMap<(&Name, Option<&str>), &str> =
+    let types: FxHashMap<(&Name, Option<&str>), &str> =
         b.iter().map(|(n, t, s)| ((*n, *s), *t)).collect();
     a.iter()
         .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))
