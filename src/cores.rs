@@ -20,7 +20,8 @@ pub fn per_core<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &[T]) -> R +
 /// Turns each of `items` into what `work` makes of it, on every core, in the items' order;
 /// the first run of neighbours on the calling thread.
 pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let chunk = items.len().div_ceil(threads()).max(1);
+    let total = items.len();
+    let chunk = total.div_ceil(threads()).max(1);
     let mut runs = Vec::new();
     while items.len() > chunk {
         runs.push(items.split_off(items.len() - chunk));
@@ -32,7 +33,9 @@ pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sy
             .rev()
             .map(|run| scope.spawn(move || run.into_iter().map(work).collect::<Vec<R>>()))
             .collect();
-        let mut results: Vec<R> = items.into_iter().map(work).collect();
+        // Room for every result at once: the results of a million files are large.
+        let mut results: Vec<R> = Vec::with_capacity(total);
+        results.extend(items.into_iter().map(work));
         for other in others {
             results.extend(other.join().expect("a worker does not panic"));
         }
