@@ -254,7 +254,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 (
                     name(&m.name, &|_| m.suffix),
                     ExpType::parse(m.exptype),
-                    Arc::from(m.why.as_str()),
+                    m.why.clone(),
                 )
             })
             .collect();

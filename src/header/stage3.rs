@@ -10,6 +10,7 @@
 //! join every group holding an exposure of their observation.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -510,8 +511,8 @@ pub struct Member {
     pub name: Name,
     /// Its `exptype`.
     pub exptype: &'static str,
-    /// Why it is there.
-    pub why: String,
+    /// Why it is there: one text shared by the members there for one reason.
+    pub why: Arc<str>,
     /// The suffix that replaces `uncal` in a `*_uncal.*` name (`cal`, `calints`, `x1d`, ...),
     /// as the generator renames such members; `None` for other names, kept as they are.
     pub suffix: Option<&'static str>,
@@ -1058,13 +1059,21 @@ fn finish(
         described.push(format!("TARGETID={t}"));
     }
     let key_text = described.join(" ");
+    // Most members are there for one reason: its text is held once.
+    let mut reasons: FxHashMap<String, Arc<str>> = FxHashMap::default();
+    let mut reason = |text: String| -> Arc<str> {
+        reasons
+            .entry(text)
+            .or_insert_with_key(|text| text.as_str().into())
+            .clone()
+    };
     let mut members: Vec<Member> = group
         .members
         .iter()
         .map(|&(i, exptype)| Member {
             name: Name::Row(i),
             exptype,
-            why: why(rule, &pool[i], exptype, &key_text),
+            why: reason(why(rule, &pool[i], exptype, &key_text)),
             suffix: pool[i]
                 .is_uncal()
                 .then(|| pool[i].stage3_suffix(exptype, rule.coronagraphy)),
@@ -1085,7 +1094,7 @@ fn finish(
                 members.push(Member {
                     name: Name::Derived(format!("{}_x1d.fits", root.to_string_lossy())),
                     exptype: "background",
-                    why: format!("the x1d product of nod {}", base.to_string_lossy()),
+                    why: format!("the x1d product of nod {}", base.to_string_lossy()).into(),
                     suffix: None,
                 });
             }
