@@ -100,7 +100,7 @@ pub(crate) const EMPTY: &[&str] = &["none", "", "null", "--", "n", "f", "false",
 /// `rules_level2b.py`, `rules_level3_base.py`, `rules_level3.py`, `dms_base.py`), sorted: an
 /// exposure keeps these and nothing else of its header, so that a million exposures fit in
 /// memory. `TARGNAME` and `OBSERVTN` name targets and candidates.
-pub(crate) const KEPT: &[&str] = &[
+pub const KEPT: &[&str] = &[
     "ACT_ID", "BAND", "BKGDTARG", "CHANNEL", "DETECTOR", "DMS_NOTE", "EXP_TYPE", "FILTER",
     "FXD_SLIT", "GRATING", "INSTRUME", "IS_IMPRT", "IS_PSF", "LAMP", "MSAMETFL", "MSASTATE",
     "NINTS", "NUMDTHPT", "OBSERVTN", "OBS_ID", "OPMODE", "PATTTYPE", "PATT_NUM", "PROGRAM",
