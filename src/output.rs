@@ -483,14 +483,14 @@ fn move_each(staging: &Path, dir: &Path, old: &[PathBuf]) -> Result<(), Error> {
                 .collect::<io::Result<_>>()
         })
         .map_err(write_error(dir))?;
-    {
-        let _held = pending();
-        for name in &names {
-            let target = dir.join(name);
-            fs::rename(staging.join(name), &target).map_err(write_error(&target))?;
-        }
-    }
     let new: std::collections::HashSet<&OsStr> = names.iter().map(|n| n.as_os_str()).collect();
+    // Held until the old set's leftovers are gone as well: a signal between the moves and the
+    // removals would leave some of each set.
+    let _held = pending();
+    for name in &names {
+        let target = dir.join(name);
+        fs::rename(staging.join(name), &target).map_err(write_error(&target))?;
+    }
     remove_unwanted(dir, old, &new)
 }
 
