@@ -314,7 +314,11 @@ mod dropin {
         fs::create_dir_all(env.join("venv/bin")).unwrap();
         fs::create_dir(env.join("bin")).unwrap();
         let copy = env.join("venv/bin/asn-from-list");
-        fs::copy(program(), &copy).unwrap();
+        // A hard link, not a copy: a copy just written may still be open for writing in a
+        // child another test thread forks meanwhile, and exec then fails with "text file busy".
+        if fs::hard_link(program(), &copy).is_err() {
+            fs::copy(program(), &copy).unwrap();
+        }
         install(&env, &copy, "bin").success();
         fs::remove_file(&copy).unwrap();
         let out = StdCommand::new(env.join("bin/asn_from_list"))
