@@ -516,14 +516,10 @@ mod tests {
             format!("'{}': a folder, not a FITS file", folder.display())
         );
         let fifo = dir.path().join("fifo_rate.fits");
-        rustix::fs::mknodat(
-            CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        // mkfifo, not mknodat: macOS has only the former.
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `name` is a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
         // No writer ever opens it: a reader that waited would never return.
         assert_eq!(
             read_primary_header(&fifo).unwrap_err().to_string(),
