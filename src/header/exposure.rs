@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::read::{Header, Keyword};
+use crate::model::ExpType;
 
 /// The role of an exposure before any rule: its `exptype` in the generator's words
 /// (`get_exposure_type`, `jwst/associations/lib/dms_base.py:1087-1182`).
@@ -33,6 +34,25 @@ pub enum Role {
     Autoflat,
     /// A NIRSpec auto-wave.
     Autowave,
+}
+
+impl Role {
+    /// The member type the generator gives an exposure of this role, where a rule does not
+    /// type it otherwise: its role's name (`get_exposure_type`).
+    pub fn exptype(self) -> ExpType<'static> {
+        match self {
+            Role::Science => ExpType::Science,
+            Role::Psf => ExpType::Psf,
+            Role::Imprint => ExpType::Imprint,
+            Role::Background => ExpType::Background,
+            Role::TargetAcquisition => ExpType::TargetAcquisition,
+            Role::Dark => ExpType::Other("dark"),
+            Role::Flat => ExpType::Other("flat"),
+            Role::Engineering => ExpType::Other("engineering"),
+            Role::Autoflat => ExpType::Other("autoflat"),
+            Role::Autowave => ExpType::Other("autowave"),
+        }
+    }
 }
 
 /// `EXPTYPE_MAP` (`jwst/associations/lib/dms_base.py:48-81`): the `EXP_TYPE`s whose role is

@@ -22,7 +22,7 @@ pub use exposure::{Exposure, Role};
 pub use read::{read_primary_header, Header, Keyword};
 
 use crate::builder::CODE_VERSION;
-use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
+use crate::model::{AsnType, Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
 use crate::paths::MemberPaths;
 use plan::Name;
 
@@ -145,51 +145,22 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 .into()
         })
         .collect();
-    // Which of those the generator renames, worked out once: the `*_uncal.*` names.
-    let renamed: Vec<bool> = names
-        .iter()
-        .map(|n| crate::naming::level2_name(n, "").is_some())
-        .collect();
-    // A member's name: the exposure's, with `uncal` replaced by `suffix` in a `*_uncal.*` name
-    // as the generator renames it, or a derived name. `suffix` is asked only for those.
-    let name = |n: &Name, suffix: &dyn Fn(usize) -> Option<&'static str>| -> Arc<OsStr> {
-        match n {
-            Name::Row(i) if renamed[*i] => suffix(*i)
-                .and_then(|s| crate::naming::level2_name(&names[*i], s))
+    // A member's name: the exposure's, with `uncal` replaced by its suffix in a `*_uncal.*`
+    // name as the generator renames it, or a derived name.
+    let name = |m: &plan::Member| -> Arc<OsStr> {
+        match (&m.name, m.suffix) {
+            (Name::Row(i), Some(suffix)) => crate::naming::level2_name(&names[*i], suffix)
                 .map_or_else(|| names[*i].clone(), Arc::from),
-            Name::Row(i) => names[*i].clone(),
-            Name::Derived(derived) => OsStr::new(derived).into(),
+            (Name::Row(i), None) => names[*i].clone(),
+            (Name::Derived(derived), _) => OsStr::new(derived).into(),
         }
     };
-    // Members attached for one reason share its text.
-    let nothing: Arc<str> = "".into();
-    let mut sequence: HashMap<(String, &'static str), usize> = HashMap::new();
-    let mut next = |asn_id: &str, asn_type: &'static str| {
+    let mut sequence: HashMap<(String, AsnType), usize> = HashMap::new();
+    let mut next = |asn_id: &str, asn_type: AsnType| {
         let number = sequence.entry((asn_id.to_string(), asn_type)).or_insert(0);
         *number += 1;
         *number
     };
-    let meta =
-        |asn_type: &str, rule: &str, program: String, asn_id: &str, target: String| -> Meta {
-            let text = |s: &str| Some(s.to_string());
-            [
-                (MetaKey::AsnType, text(asn_type)),
-                (MetaKey::AsnRule, Some(format!("candidate_{rule}"))),
-                (MetaKey::VersionId, None),
-                (MetaKey::CodeVersion, text(CODE_VERSION)),
-                (
-                    MetaKey::DegradedStatus,
-                    text("No known degraded exposures in association."),
-                ),
-                (MetaKey::Program, Some(program)),
-                (MetaKey::Constraints, text(CONSTRAINTS)),
-                (MetaKey::AsnId, text(asn_id)),
-                (MetaKey::Target, Some(target)),
-                (MetaKey::AsnPool, text("none")),
-            ]
-            .into_iter()
-            .collect()
-        };
     // The two stages are planned side by side.
     let (stage2, stage3) = std::thread::scope(|scope| {
         let stage3 = scope.spawn(|| match stages {
@@ -207,77 +178,42 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
     });
     // Each plan is dropped once made into an association: a run holds one of them at a time.
     let mut made = Vec::with_capacity(stage2.len() + stage3.len());
-    for planned in stage2 {
-        let row = &pool[planned.science];
-        let number = next(&planned.asn_id, planned.asn_type.as_str());
-        let base = Path::new(&row.exposure.name)
-            .file_name()
-            .unwrap_or_default();
-        let suffix = |i: usize| Some(pool[i].stage2_suffix(planned.coronagraphy));
-        let science = Name::Row(planned.science);
-        let members = std::iter::once((name(&science, &suffix), ExpType::Science, nothing.clone()))
-            .chain(
-                planned
-                    .attached
-                    .iter()
-                    .map(|a| (name(&a.name, &suffix), a.exptype, a.why.clone())),
-            )
-            .collect();
-        made.push(Made {
-            product: crate::naming::stage2_product_name(base).into_owned(),
-            file_name: naming::file_name(
-                &row.program(),
-                &planned.asn_id,
-                planned.asn_type.as_str(),
-                number,
-            ),
-            keys: None,
-            rows: rows_of(
-                std::iter::once(&science).chain(planned.attached.iter().map(|a| &a.name)),
-            ),
-            meta: meta(
-                planned.asn_type.as_str(),
-                planned.rule,
-                row.program(),
-                &planned.asn_id,
-                planned.target.to_string(),
-            ),
-            members,
-        });
-    }
-    for planned in stage3 {
+    for planned in stage2.into_iter().chain(stage3) {
         let number = next(&planned.asn_id, planned.asn_type);
-        let mut members: Vec<_> = planned
-            .members
-            .iter()
-            .map(|m| {
-                (
-                    name(&m.name, &|_| m.suffix),
-                    ExpType::parse(m.exptype),
-                    m.why.clone(),
-                )
-            })
-            .collect();
-        // Science first, the rest in the order they joined.
-        members.sort_by_key(|(_, t, _)| *t != ExpType::Science);
+        let file_name =
+            naming::file_name(&planned.program, &planned.asn_id, planned.asn_type, number);
+        let text = |s: &str| Some(s.to_string());
+        let meta = [
+            (MetaKey::AsnType, text(planned.asn_type.as_str())),
+            (
+                MetaKey::AsnRule,
+                Some(format!("candidate_{}", planned.rule)),
+            ),
+            (MetaKey::VersionId, None),
+            (MetaKey::CodeVersion, text(CODE_VERSION)),
+            (
+                MetaKey::DegradedStatus,
+                text("No known degraded exposures in association."),
+            ),
+            (MetaKey::Program, Some(planned.program)),
+            (MetaKey::Constraints, text(CONSTRAINTS)),
+            (MetaKey::AsnId, text(&planned.asn_id)),
+            (MetaKey::Target, Some(planned.target)),
+            (MetaKey::AsnPool, text("none")),
+        ]
+        .into_iter()
+        .collect();
         made.push(Made {
-            product: OsString::from(&planned.product),
-            file_name: naming::file_name(
-                &planned.program,
-                &planned.asn_id,
-                planned.asn_type,
-                number,
-            ),
-            keys: Some(planned.keys.clone()),
+            file_name,
+            keys: planned.keys,
             rows: rows_of(planned.members.iter().map(|m| &m.name)),
-            meta: meta(
-                planned.asn_type,
-                planned.rule,
-                planned.program.clone(),
-                &planned.asn_id,
-                planned.target.clone(),
-            ),
-            members,
+            meta,
+            members: planned
+                .members
+                .iter()
+                .map(|m| (name(m), m.exptype, m.why.clone()))
+                .collect(),
+            product: planned.product,
         });
     }
     made

@@ -3,6 +3,7 @@
 //! and association file names (`jwst/associations/lib/dms_base.py:324-363`).
 
 use super::pool::Row;
+use crate::model::AsnType;
 
 /// `re.escape` as Python 3.7+ does it: the generator stores the values its constraints found
 /// escaped (`jwst/associations/lib/constraint.py:586-591`), and names products from them.
@@ -121,6 +122,6 @@ pub fn wfss_direct_image_root(direct: &Row, acid: &str, subarray_key: bool) -> S
 }
 
 /// An association's file name: `jw{program}-{acid}_{asn_type}_{sequence:05}_asn.json`.
-pub fn file_name(program: &str, acid: &str, asn_type: &str, sequence: usize) -> String {
+pub fn file_name(program: &str, acid: &str, asn_type: AsnType, sequence: usize) -> String {
     format!("jw{program}-{acid}_{asn_type}_{sequence:05}_asn.json").to_lowercase()
 }

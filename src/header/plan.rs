@@ -1,4 +1,14 @@
-//! The words both stages' plans share: what a planned member names, and the candidates.
+//! The words both stages' plans share: the candidates, what a planned member names, and a
+//! planned association, which [`super::associations`] makes into one to write.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::pool::Row;
+use crate::model::{AsnType, ExpType};
 
 /// The shared background candidate of the policy (`SPEC.md` §4.2 item 3): every input is in
 /// it, besides its own observation's candidate `oNNN`.
@@ -11,4 +21,143 @@ pub enum Name {
     Row(usize),
     /// A derived file name (a WFSS direct image's Stage 3 products, a MIRI LRS nod's `_x1d`).
     Derived(String),
+}
+
+/// A member of a planned association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The exposure, or a name derived from one.
+    pub name: Name,
+    /// Its `exptype`.
+    pub exptype: ExpType<'static>,
+    /// Why it is there: one text shared by the members there for one reason.
+    pub why: Arc<str>,
+    /// The suffix that replaces `uncal` in a `*_uncal.*` name (`rate`, `cal`, `x1d`, ...), as
+    /// the generator renames such members; `None` for other names, kept as they are.
+    pub suffix: Option<&'static str>,
+}
+
+impl Member {
+    /// Row `row` of the pool as a member of type `exptype`, its suffix not yet known.
+    pub fn row(row: usize, exptype: ExpType<'static>, why: Arc<str>) -> Member {
+        Member {
+            name: Name::Row(row),
+            exptype,
+            why,
+            suffix: None,
+        }
+    }
+
+    /// A member named `name`, derived from an exposure: never renamed.
+    pub fn derived(name: String, exptype: ExpType<'static>, why: Arc<str>) -> Member {
+        Member {
+            name: Name::Derived(name),
+            exptype,
+            why,
+            suffix: None,
+        }
+    }
+
+    /// Gives a `*_uncal.*` exposure the suffix `suffix` says its stage renames it with.
+    pub fn renamed(
+        mut self,
+        pool: &[Row],
+        suffix: impl Fn(&Row, ExpType<'_>) -> &'static str,
+    ) -> Member {
+        if let Name::Row(i) = self.name {
+            self.suffix = pool[i].is_uncal().then(|| suffix(&pool[i], self.exptype));
+        }
+        self
+    }
+}
+
+/// An association, Stage 2 or Stage 3, planned: everything it is written from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Which pipeline it is for.
+    pub asn_type: AsnType,
+    /// The rule's name, without the generator's `candidate_` prefix.
+    pub rule: &'static str,
+    /// The candidate: `oNNN` or [`SHARED_CANDIDATE`].
+    pub asn_id: String,
+    /// The program, five digits.
+    pub program: String,
+    /// The `target` meta value.
+    pub target: String,
+    /// The product's name.
+    pub product: OsString,
+    /// Stage 3: the keys that made the group, for people to read.
+    pub keys: Option<String>,
+    /// The members, science first.
+    pub members: Vec<Member>,
+}
+
+/// A member as pruning compares it: the name, its type and its renaming suffix.
+pub(crate) type Membership<'a> = BTreeSet<(&'a Name, ExpType<'static>, Option<&'static str>)>;
+
+impl Planned {
+    /// The members as pruning compares them.
+    pub(crate) fn membership(&self) -> Membership<'_> {
+        self.members
+            .iter()
+            .map(|m| (&m.name, m.exptype, m.suffix))
+            .collect()
+    }
+}
+
+/// Whether the generator prunes membership `b` in favour of `a` of the same product name
+/// (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`): it calls `b` a
+/// subset of `a` when `a` has more members and no member name is in both with different types,
+/// whether or not every member of `b` is in `a`. So of two MOS groups of one product name
+/// (`{source_id}` stands for the target), the larger wins.
+pub(crate) fn outweighs(a: &Membership<'_>, b: &Membership<'_>) -> bool {
+    if a.len() <= b.len() {
+        return false;
+    }
+    // A membership names each member once.
+    let types: FxHashMap<(&Name, Option<&str>), ExpType<'_>> =
+        a.iter().map(|(n, t, s)| ((*n, *s), *t)).collect();
+    b.iter()
+        .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{stage2, stage3};
+    use crate::model::{AsnType, Stage};
+    use crate::rules::{Needs, Rule};
+
+    /// Every rule the header mode runs: its name, stage, `asn_type` and needs.
+    fn header_rules() -> impl Iterator<Item = (&'static str, Stage, AsnType, Needs)> {
+        stage2::RULES
+            .iter()
+            .map(|r| (r.name, Stage::Two, r.asn_type, Needs::Nothing))
+            .chain(
+                stage3::RULES
+                    .iter()
+                    .map(|r| (r.name, Stage::Three, r.asn_type, r.needs)),
+            )
+    }
+
+    #[test]
+    fn each_stage_s_rules_are_in_the_order_of_their_names_as_the_generator_runs_them() {
+        for names in [
+            stage2::RULES.iter().map(|r| r.name).collect::<Vec<_>>(),
+            stage3::RULES.iter().map(|r| r.name).collect(),
+        ] {
+            for pair in names.windows(2) {
+                assert!(pair[0] < pair[1], "{} before {}", pair[0], pair[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_is_in_the_rule_table_of_its_stage_with_the_same_needs() {
+        for (name, stage, asn_type, needs) in header_rules() {
+            let known = Rule::find(name).unwrap_or_else(|_| panic!("{name}: not in rules::RULES"));
+            assert_eq!(known.stage(), stage, "{name}: its stage in rules::RULES");
+            assert_eq!(asn_type.stage(), stage, "{name}: the stage of {asn_type}");
+            assert_eq!(known.needs(), needs, "{name}: its needs in rules::RULES");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 
 use super::exposure::{Exposure, Role};
+use crate::model::ExpType;
 
 /// `IMAGE2_SCIENCE_EXP_TYPES` (`jwst/associations/lib/dms_base.py:87-98`).
 pub(crate) const IMAGE2_SCIENCE: &[&str] = &[
@@ -337,14 +338,14 @@ impl Row {
     /// The suffix of a Stage 3 member of type `exptype` made from this exposure: `x1d` for a
     /// background, `cal` for what Stage 2 calibrates, `rate` for the rest, and `ints` after it
     /// for per-integration products.
-    pub fn stage3_suffix(&self, exptype: &str, coronagraphy: bool) -> &'static str {
+    pub fn stage3_suffix(&self, exptype: ExpType<'_>, coronagraphy: bool) -> &'static str {
         let t = self.exp_type.as_str();
         let level2b = IMAGE2_SCIENCE.contains(&t)
             || IMAGE2_NONSCIENCE.contains(&t)
             || ACQUISITIONS.contains(&t)
             || SPEC2_SCIENCE.contains(&t);
         match (
-            exptype == "background",
+            exptype == ExpType::Background,
             level2b,
             self.per_integration(coronagraphy),
         ) {

@@ -8,7 +8,8 @@
 //! observation candidate, then the rule whose name sorts last (the generator runs its rules in
 //! the order of their names, and keeps the one it made last).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::exposure::Role;
@@ -18,62 +19,10 @@ use super::pool::{
 };
 use crate::model::{AsnType, ExpType};
 
-pub use super::plan::{Name, SHARED_CANDIDATE};
-
-/// One attached member, with why it was attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attached {
-    /// The member.
-    pub name: Name,
-    /// Its `exptype`.
-    pub exptype: ExpType<'static>,
-    /// Why: the keys that matched (shared by the members attached for one reason).
-    pub why: Arc<str>,
-}
-
-/// A Stage 2 association, planned: its science row, its attached members and its meta.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
-    /// `image2`, `spec2`, `tso-image2`, `tso-spec2`, `nrslamp-spec2`.
-    pub asn_type: AsnType,
-    /// The rule's name, without the generator's `candidate_` prefix.
-    pub rule: &'static str,
-    /// `oNNN` or `c1000`.
-    pub asn_id: String,
-    /// The science row.
-    pub science: usize,
-    /// The association's target number: that of the exposure that started it, which is not
-    /// always the science (`_init_hook`, `jwst/associations/lib/rules_level2_base.py:242`).
-    pub target: usize,
-    /// The other members.
-    pub attached: Vec<Attached>,
-    /// Whether coronagraphic members are per-integration products (all but
-    /// `Asn_Lv2CoronAsRate`); see [`Row::stage2_suffix`].
-    pub coronagraphy: bool,
-}
-
-/// A member as pruning compares it: the exposure, its type, and the suffix it is renamed
-/// with (for `*_uncal.*` names).
-type Key = (Name, ExpType<'static>, Option<&'static str>);
-
-impl Planned {
-    fn members(&self, rows: &[Row]) -> BTreeSet<Key> {
-        let suffix = |name: &Name| match name {
-            Name::Row(i) if rows[*i].is_uncal() => Some(rows[*i].stage2_suffix(self.coronagraphy)),
-            _ => None,
-        };
-        std::iter::once((Name::Row(self.science), ExpType::Science))
-            .chain(self.attached.iter().map(|a| (a.name.clone(), a.exptype)))
-            .map(|(name, exptype)| {
-                let suffix = suffix(&name);
-                (name, exptype, suffix)
-            })
-            .collect()
-    }
-}
+use super::plan::{outweighs, Member, Name, Planned, SHARED_CANDIDATE};
 
 /// The pool's rows, with the rows some rules look through picked out once.
-pub(crate) struct Pool<'a> {
+struct Pool<'a> {
     rows: &'a [Row],
     /// Rows of background exposures (`BKGDTARG` set; PSF references too), in classes of one
     /// mode (equal [`MODE_KEYS`]), each in pool order: a science exposure's mode is compared
@@ -154,10 +103,18 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         foreign: foreign(rows),
         special: special_spectral(rows),
     };
+    let nothing: Arc<str> = "".into();
     let mut planned = Vec::new();
     for science in 0..pool.len() {
+        let s = &pool[science];
+        // Named after the science exposure, as the generator names Stage 2 products.
+        let product = crate::naming::stage2_product_name(
+            Path::new(&s.exposure.name).file_name().unwrap_or_default(),
+        )
+        .into_owned();
+        let program = s.program();
         let mut proposals = Vec::new();
-        for rule in RULES.iter().filter(|rule| (rule.accepts)(&pool[science])) {
+        for rule in RULES.iter().filter(|rule| (rule.accepts)(s)) {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
                 let in_candidate =
                     |i: usize| candidate == SHARED_CANDIDATE || pool[i].observation == candidate;
@@ -178,18 +135,24 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                 }
                 let target =
                     pool[first_member(pool, rule, science, &in_candidate, &attached)].target;
+                let members =
+                    std::iter::once(Member::row(science, ExpType::Science, nothing.clone()))
+                        .chain(attached)
+                        .map(|m| m.renamed(rows, |row, _| row.stage2_suffix(rule.coronagraphy)))
+                        .collect();
                 proposals.push(Planned {
                     asn_type: rule.asn_type,
                     rule: rule.name,
                     asn_id: candidate.to_string(),
-                    science,
-                    target,
-                    attached,
-                    coronagraphy: rule.coronagraphy,
+                    program: program.clone(),
+                    target: target.to_string(),
+                    product: product.clone(),
+                    keys: None,
+                    members,
                 });
             }
         }
-        planned.extend(prune(proposals, rows));
+        planned.extend(prune(proposals));
     }
     planned
 }
@@ -197,55 +160,46 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
 /// Keeps, of the proposals for one science exposure (one product name), those no larger one
 /// outweighs, one of each set of equal ones (`prune_duplicate_products`,
 /// `jwst/associations/lib/prune.py:94-178`).
-fn prune(proposals: Vec<Planned>, rows: &[Row]) -> Vec<Planned> {
-    let sets: Vec<_> = proposals.iter().map(|p| p.members(rows)).collect();
-    let mut kept: Vec<(Planned, BTreeSet<Key>)> = Vec::new();
-    for (proposal, set) in proposals.into_iter().zip(sets.iter().cloned()) {
-        if sets.iter().any(|other| outweighs(other, &set)) {
+fn prune(proposals: Vec<Planned>) -> Vec<Planned> {
+    let sets: Vec<_> = proposals.iter().map(Planned::membership).collect();
+    let mut kept: Vec<usize> = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        if sets.iter().any(|other| outweighs(other, set)) {
             continue;
         }
-        match kept.iter_mut().find(|(_, s)| *s == set) {
-            Some((held, _)) => {
+        match kept.iter_mut().find(|k| sets[**k] == *set) {
+            Some(held) => {
                 // The observation candidate's; of one candidate's, the one the generator
                 // made last: its rules run in the order of their names.
-                let better = (proposal.asn_id.starts_with('o'), proposal.rule)
-                    > (held.asn_id.starts_with('o'), held.rule);
-                if better {
-                    *held = proposal;
+                let rank = |p: &Planned| (p.asn_id.starts_with('o'), p.rule);
+                if rank(&proposals[i]) > rank(&proposals[*held]) {
+                    *held = i;
                 }
             }
-            None => kept.push((proposal, set)),
+            None => kept.push(i),
         }
     }
-    kept.into_iter().map(|(p, _)| p).collect()
-}
-
-/// Whether the generator prunes membership `b` in favour of `a` of the same product name: it
-/// calls `b` a subset of `a` when `a` has more members and no member name is in both with
-/// different types, whether or not every member of `b` is in `a`
-/// (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`).
-fn outweighs(a: &BTreeSet<Key>, b: &BTreeSet<Key>) -> bool {
-    a.len() > b.len()
-        && !a.iter().any(|(name, exptype, suffix)| {
-            b.iter()
-                .any(|(n, t, s)| n == name && s == suffix && t != exptype)
-        })
+    drop(sets);
+    let mut proposals: Vec<Option<Planned>> = proposals.into_iter().map(Some).collect();
+    kept.into_iter()
+        .filter_map(|i| proposals[i].take())
+        .collect()
 }
 
 /// What a rule attaches to the science row (the `usize`) of the pool, among the rows the
 /// candidate holds (the closure); `None`: the rule makes nothing there.
-type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Vec<Attached>>;
+type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Vec<Member>>;
 
 /// A Stage 2 rule of `jwst/associations/lib/rules_level2b.py`: which exposures it takes as
 /// its science, and what it attaches to each.
-pub(crate) struct Rule {
-    pub(crate) name: &'static str,
-    pub(crate) asn_type: AsnType,
+pub(super) struct Rule {
+    pub(super) name: &'static str,
+    pub(super) asn_type: AsnType,
     /// The exposures it calibrates, each as the science of an association of its own.
     accepts: fn(&Row) -> bool,
     attach: Attach,
     /// Whether a background candidate may hold its associations.
-    pub(crate) background_candidates: bool,
+    background_candidates: bool,
     /// Whether coronagraphic members are per-integration products.
     coronagraphy: bool,
     /// Whether it gathers a whole nod set in one association and splits it per science
@@ -265,13 +219,13 @@ const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) 
     }
 }
 
-fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
     Some(Vec::new())
 }
 
 /// The Stage 2 rules, in the order of their names: the order the generator runs them in, which
 /// decides between equal proposals (`SPEC.md` §2.3).
-pub(crate) static RULES: &[Rule] = &[
+pub(super) static RULES: &[Rule] = &[
     // Full-frame NIRCam coronagraphy on the occulted detector, as plain `rate` images too. Its
     // members differ from `Asn_Lv2Image`'s only when `*_uncal.*` names are renamed;
     // otherwise pruning keeps `Asn_Lv2Image`'s (`rules_level2b.py:74-134`).
@@ -545,20 +499,12 @@ fn mode_keys(row: &Row) -> String {
     parts.join(" ")
 }
 
-fn attached(index: usize, exptype: ExpType<'static>, why: Arc<str>) -> Attached {
-    Attached {
-        name: Name::Row(index),
-        exptype,
-        why,
-    }
-}
-
 /// The background exposures (`BKGDTARG` set) of the science's mode in the candidate.
 fn backgrounds(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Attached>> {
+) -> Option<Vec<Member>> {
     let s = &pool[science];
     // A PSF reference with `BKGDTARG` set joins the association of an earlier science exposure
     // of its mode through the background constraint, so it starts none of its own.
@@ -592,7 +538,7 @@ fn backgrounds(
                     Role::Psf => ExpType::Science,
                     _ => ExpType::Background,
                 };
-                attached(i, exptype, why.clone())
+                Member::row(i, exptype, why.clone())
             })
             .collect(),
     )
@@ -600,7 +546,7 @@ fn backgrounds(
 
 /// Imprints of the science's mode, pruned as `prune_imprints` does
 /// (`jwst/associations/lib/rules_level2_base.py:926-1017`).
-fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
+fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
     let s = &pool[science];
     let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     let all: Vec<usize> = pool
@@ -619,7 +565,7 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
     let same_target = checked.iter().any(|&i| pool[i].target == s.target);
     all.into_iter()
         .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
-        .map(|i| attached(i, ExpType::Imprint, why.clone()))
+        .map(|i| Member::row(i, ExpType::Imprint, why.clone()))
         .collect()
 }
 
@@ -629,7 +575,7 @@ fn special_imprints(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Attached>> {
+) -> Option<Vec<Member>> {
     let gathered = pool.special.get(&science)?;
     let s = &pool[science];
     let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
@@ -644,14 +590,14 @@ fn special_imprints(
             .copied()
             .filter(|&i| within(i))
             .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
-            .map(|i| attached(i, ExpType::Imprint, why.clone()))
+            .map(|i| Member::row(i, ExpType::Imprint, why.clone()))
             .collect(),
     )
 }
 
 /// `Asn_Lv2Spec`: backgrounds and imprints, none of a time series or a nod pattern, which
 /// the rule excludes for every member (`rules_level2b.py:334-344`).
-fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
     let within = |i: usize| within(i) && !pool[i].is_tso() && !is_nod_pattern(&pool[i]);
     let mut members = backgrounds(pool, science, &within)?;
     members.extend(imprints(pool, science, &within));
@@ -664,10 +610,10 @@ fn lrs_ta_confirm(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Attached>> {
+) -> Option<Vec<Member>> {
     let s = &pool[science];
     // `Constraint_NotTSO` applies to the background, not to the science.
-    let mut members: Vec<Attached> = backgrounds(pool, science, within)?
+    let mut members: Vec<Member> = backgrounds(pool, science, within)?
         .into_iter()
         .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
         .collect();
@@ -675,11 +621,11 @@ fn lrs_ta_confirm(
     Some(members)
 }
 
-fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Attached> {
+fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
     (0..pool.len())
         .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
         .map(|i| {
-            attached(
+            Member::row(
                 i,
                 ExpType::TargetAcquisition,
                 "EXP_TYPE=MIR_TACONFIRM".into(),
@@ -693,9 +639,9 @@ fn lrs_nods(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Attached>> {
+) -> Option<Vec<Member>> {
     let s = &pool[science];
-    let mut members: Vec<Attached> = (0..pool.len())
+    let mut members: Vec<Member> = (0..pool.len())
         .filter(|&i| i != science && within(i))
         .filter(|&i| {
             let b = &pool[i];
@@ -705,7 +651,7 @@ fn lrs_nods(
                 && b.value("PATT_NUM") != s.value("PATT_NUM")
         })
         .map(|i| {
-            attached(
+            Member::row(
                 i,
                 ExpType::Background,
                 "another ALONG-SLIT-NOD position (PATT_NUM)".into(),
@@ -722,7 +668,7 @@ fn slit_nods(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Attached>> {
+) -> Option<Vec<Member>> {
     let s = &pool[science];
     let why: Arc<str> = format!("another nod position (PATT_NUM), same {}", mode_keys(s)).into();
     let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
@@ -735,12 +681,12 @@ fn slit_nods(
         let b = &pool[i];
         match b.role {
             _ if is_science(b) && !overlap(s, b) => {
-                members.push(attached(i, ExpType::Background, why.clone()))
+                members.push(Member::row(i, ExpType::Background, why.clone()))
             }
             Role::Background => {
-                members.push(attached(i, ExpType::Background, background_why.clone()))
+                members.push(Member::row(i, ExpType::Background, background_why.clone()))
             }
-            Role::Imprint => members.push(attached(i, ExpType::Imprint, imprint_why.clone())),
+            Role::Imprint => members.push(Member::row(i, ExpType::Imprint, imprint_why.clone())),
             _ => {}
         }
     }
@@ -792,7 +738,7 @@ fn first_member(
     rule: &Rule,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-    attached: &[Attached],
+    attached: &[Member],
 ) -> usize {
     if rule.nods {
         return nod_set(pool, science, within).next().unwrap_or(science);
@@ -859,7 +805,7 @@ fn ifu_nods(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Attached>> {
+) -> Option<Vec<Member>> {
     let s = &pool[science];
     let why: Arc<str> = format!("another {} position", patttype(s).to_uppercase()).into();
     let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
@@ -888,12 +834,12 @@ fn ifu_nods(
     for i in set.into_iter().filter(|&i| i != science) {
         let b = &pool[i];
         match b.role {
-            _ if is_science(b) => members.push(attached(i, ExpType::Background, why.clone())),
+            _ if is_science(b) => members.push(Member::row(i, ExpType::Background, why.clone())),
             Role::Background => {
-                members.push(attached(i, ExpType::Background, background_why.clone()))
+                members.push(Member::row(i, ExpType::Background, background_why.clone()))
             }
             Role::Imprint if !(any_match && checked(b) && !matches(b)) => {
-                members.push(attached(i, ExpType::Imprint, imprint_why.clone()))
+                members.push(Member::row(i, ExpType::Imprint, imprint_why.clone()))
             }
             _ => {}
         }
@@ -904,7 +850,7 @@ fn ifu_nods(
 /// WFSS: the direct image the generator's association for this grism exposure holds first
 /// (worked out once, [`wfss_directs`]), as its Stage 3 products' names; no direct image, no
 /// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
-fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Attached>> {
+fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
     let s = &pool[science];
     let shared = pool
         .foreign
@@ -935,7 +881,7 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
                     .chain(keys.iter())
                     .all(|k| b.value(k) == s.value(k))
         })
-        .map(|i| attached(i, ExpType::Background, background_why.clone()));
+        .map(|i| Member::row(i, ExpType::Background, background_why.clone()));
     let why: Arc<str> = format!(
         "direct image {}",
         pool[direct].exposure.name.to_string_lossy()
@@ -948,11 +894,7 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
             ("_segm.fits", ExpType::Segmap),
         ]
         .into_iter()
-        .map(|(suffix, exptype)| Attached {
-            name: Name::Derived(format!("{root}{suffix}")),
-            exptype,
-            why: why.clone(),
-        })
+        .map(|(suffix, exptype)| Member::derived(format!("{root}{suffix}"), exptype, why.clone()))
         .chain(backgrounds)
         .collect(),
     )
@@ -1333,35 +1275,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn rules_are_in_the_order_of_their_names_as_the_generator_runs_them() {
-        for pair in RULES.windows(2) {
-            assert!(
-                pair[0].name < pair[1].name,
-                "{} before {}",
-                pair[0].name,
-                pair[1].name
-            );
-        }
-    }
-
-    #[test]
-    fn every_rule_is_a_stage_2_rule_of_the_rule_table_with_its_needs() {
-        use crate::rules::{Needs, Rule as Known};
-        for rule in RULES {
-            let known = Known::find(rule.name)
-                .unwrap_or_else(|_| panic!("{}: not in rules::RULES", rule.name));
-            assert_eq!(known.stage(), crate::model::Stage::Two, "{}", rule.name);
-            assert_eq!(
-                rule.asn_type.stage(),
-                crate::model::Stage::Two,
-                "{}",
-                rule.name
-            );
-            assert_eq!(known.needs(), Needs::Nothing, "{}", rule.name);
-        }
-    }
-
     /// The Stage 2 associations of `exposures`: (rule, asn_id, science name, members as
     /// `type:name` sorted).
     fn planned(exposures: &[(&str, &str)]) -> Vec<(&'static str, String, String, Vec<String>)> {
@@ -1373,13 +1286,13 @@ mod tests {
         associations(&pool)
             .into_iter()
             .map(|p| {
-                let mut members: Vec<String> = p
-                    .attached
+                let (science, attached) = p.members.split_first().expect("a science member");
+                let mut members: Vec<String> = attached
                     .iter()
                     .map(|a| format!("{}:{}", a.exptype, name(&a.name)))
                     .collect();
                 members.sort();
-                (p.rule, p.asn_id, name(&Name::Row(p.science)), members)
+                (p.rule, p.asn_id, name(&science.name), members)
             })
             .collect()
     }

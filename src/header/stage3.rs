@@ -10,14 +10,17 @@
 //! join every group holding an exposure of their observation.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::exposure::Role;
 use super::naming::{escaped, ProductName};
+use super::plan::{outweighs, Member, Membership, Planned, SHARED_CANDIDATE};
 use super::pool::{coron_detector, fixed_slit_path, ifu_path, soss_calibrated, Row};
-use super::stage2::{Name, SHARED_CANDIDATE};
+use crate::model::{AsnType, ExpType};
+use crate::rules::Needs;
 
 /// What a key's value means in the product name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,9 +97,9 @@ enum Naming {
 }
 
 /// A Stage 3 rule of `jwst/associations/lib/rules_level3.py`.
-struct Rule {
-    name: &'static str,
-    asn_type: &'static str,
+pub(super) struct Rule {
+    pub(super) name: &'static str,
+    pub(super) asn_type: AsnType,
     /// The rule's fixed conditions on an exposure (its type, mode, flags).
     accepts: fn(&Row) -> bool,
     /// Whether `Constraint_Optical_Path` applies.
@@ -108,14 +111,12 @@ struct Rule {
     auxiliary: bool,
     /// Whether exposures are tried again against groups made after them.
     reprocess: bool,
-    /// Coronagraphy and AMI need a PSF reference.
-    needs_psf: bool,
-    /// Time series: observation candidates only.
-    observation_only: bool,
+    /// What a group needs beyond a science member ([`Needs::Psf`]: coronagraphy and AMI;
+    /// [`Needs::TwoMembers`]: wavefront sensing), or where it is made
+    /// ([`Needs::CandidateType`]: time series, in observation candidates only).
+    pub(super) needs: Needs,
     /// Whether a background candidate's association needs two or more observations.
     several_observations: bool,
-    /// Wavefront sensing: a pair at least.
-    pair: bool,
     /// MIRI LRS nods: each science's `_x1d` product is a background.
     x1d_backgrounds: bool,
     /// Whether coronagraphic members are per-integration products (all but
@@ -126,7 +127,7 @@ struct Rule {
 
 const fn rule(
     name: &'static str,
-    asn_type: &'static str,
+    asn_type: AsnType,
     accepts: fn(&Row) -> bool,
     keys: &'static [Key],
 ) -> Rule {
@@ -139,10 +140,8 @@ const fn rule(
         target: Target::NotBackground,
         auxiliary: false,
         reprocess: true,
-        needs_psf: false,
-        observation_only: false,
+        needs: Needs::Nothing,
         several_observations: true,
-        pair: false,
         x1d_backgrounds: false,
         coronagraphy: true,
         naming: Naming::Base,
@@ -156,13 +155,13 @@ const PATTTYPE: Key = key(&["PATTTYPE"], true, Part::None);
 const GRATING: Key = key(&["GRATING"], true, Part::OptElem);
 
 /// The Stage 3 rules, in the order of their names: the order the generator runs them in.
-static RULES: &[Rule] = &[
+pub(super) static RULES: &[Rule] = &[
     Rule {
         target: Target::ScienceOnly,
-        needs_psf: true,
+        needs: Needs::Psf,
         ..rule(
             "Asn_Lv3AMI",
-            "ami3",
+            AsnType::Ami3,
             |r| r.exp_type == "nis_ami",
             &[EXP_TYPE],
         )
@@ -170,7 +169,7 @@ static RULES: &[Rule] = &[
     Rule {
         ..rule(
             "Asn_Lv3Image",
-            "image3",
+            AsnType::Image3,
             |r| image(r) && !r.is_set("BKGDTARG") && !r.is_tso(),
             &[EXP_TYPE, VISITYPE],
         )
@@ -180,17 +179,17 @@ static RULES: &[Rule] = &[
         auxiliary: true,
         ..rule(
             "Asn_Lv3ImageBackground",
-            "image3",
+            AsnType::Image3,
             |r| image(r) && r.is_set("BKGDTARG") && !r.is_tso(),
             &[EXP_TYPE, VISITYPE, BKGDTARG],
         )
     },
     Rule {
         target: Target::ScienceOnly,
-        needs_psf: true,
+        needs: Needs::Psf,
         ..rule(
             "Asn_Lv3MIRCoron",
-            "coron3",
+            AsnType::Coron3,
             |r| matches!(r.exp_type.as_str(), "mir_lyot" | "mir_4qpm") && !r.is_set("BKGDTARG"),
             &[EXP_TYPE],
         )
@@ -200,7 +199,7 @@ static RULES: &[Rule] = &[
         naming: Naming::NoOptical,
         ..rule(
             "Asn_Lv3MIRMRS",
-            "spec3",
+            AsnType::Spec3,
             |r| r.exp_type == "mir_mrs" && !r.is_tso(),
             &[EXP_TYPE],
         )
@@ -213,17 +212,17 @@ static RULES: &[Rule] = &[
         naming: Naming::NoOptical,
         ..rule(
             "Asn_Lv3MIRMRSBackground",
-            "spec3",
+            AsnType::Spec3,
             |r| r.exp_type == "mir_mrs" && !r.is_tso() && r.value("BKGDTARG") == Some("t"),
             &[EXP_TYPE, BKGDTARG],
         )
     },
     Rule {
         target: Target::ScienceOnly,
-        needs_psf: true,
+        needs: Needs::Psf,
         ..rule(
             "Asn_Lv3NRCCoron",
-            "coron3",
+            AsnType::Coron3,
             |r| r.exp_type == "nrc_coron" && !r.is_set("BKGDTARG") && coron_detector(r),
             &[EXP_TYPE],
         )
@@ -234,7 +233,7 @@ static RULES: &[Rule] = &[
         naming: Naming::CoronImage,
         ..rule(
             "Asn_Lv3NRCCoronImage",
-            "image3",
+            AsnType::Image3,
             |r| {
                 r.exp_type == "nrc_coron"
                     && !r.is_set("BKGDTARG")
@@ -249,7 +248,7 @@ static RULES: &[Rule] = &[
         naming: Naming::FixedSlitSources,
         ..rule(
             "Asn_Lv3NRSFSS",
-            "spec3",
+            AsnType::Spec3,
             |r| {
                 !r.is_tso()
                     && matches!(
@@ -265,7 +264,7 @@ static RULES: &[Rule] = &[
         optical: false,
         ..rule(
             "Asn_Lv3NRSIFU",
-            "spec3",
+            AsnType::Spec3,
             |r| {
                 matches!(r.exp_type.as_str(), "nrs_autowave" | "nrs_ifu")
                     && ifu_path(r)
@@ -282,7 +281,7 @@ static RULES: &[Rule] = &[
         auxiliary: true,
         ..rule(
             "Asn_Lv3NRSIFUBackground",
-            "spec3",
+            AsnType::Spec3,
             |r| {
                 !r.is_tso()
                     && r.value("BKGDTARG") == Some("t")
@@ -296,7 +295,7 @@ static RULES: &[Rule] = &[
     Rule {
         ..rule(
             "Asn_Lv3SlitlessSpectral",
-            "spec3",
+            AsnType::Spec3,
             |r| !r.is_tso() && r.exp_type == "nis_soss" && !r.is_set("PATTTYPE"),
             &[],
         )
@@ -306,7 +305,7 @@ static RULES: &[Rule] = &[
         auxiliary: true,
         ..rule(
             "Asn_Lv3SpecAux",
-            "spec3",
+            AsnType::Spec3,
             |r| {
                 !r.is_tso()
                     && r.value("BKGDTARG") == Some("t")
@@ -319,7 +318,7 @@ static RULES: &[Rule] = &[
         naming: Naming::Sources,
         ..rule(
             "Asn_Lv3SpectralSource",
-            "spec3",
+            AsnType::Spec3,
             |r| {
                 !r.is_tso()
                     && (matches!(r.exp_type.as_str(), "nrs_autoflat" | "nrs_autowave")
@@ -333,7 +332,7 @@ static RULES: &[Rule] = &[
         x1d_backgrounds: true,
         ..rule(
             "Asn_Lv3SpectralTarget",
-            "spec3",
+            AsnType::Spec3,
             |r| {
                 !r.is_tso()
                     && matches!(r.exp_type.as_str(), "mir_lrs-fixedslit" | "nis_soss")
@@ -343,15 +342,15 @@ static RULES: &[Rule] = &[
         )
     },
     Rule {
-        observation_only: true,
-        ..rule("Asn_Lv3TSO", "tso3", tso, &[EXP_TYPE])
+        needs: Needs::CandidateType,
+        ..rule("Asn_Lv3TSO", AsnType::Tso3, tso, &[EXP_TYPE])
     },
     Rule {
-        pair: true,
+        needs: Needs::TwoMembers,
         naming: Naming::Wavefront,
         ..rule(
             "Asn_Lv3WFSCMB",
-            "wfs-image3",
+            AsnType::WfsImage3,
             |r| {
                 imaging(r)
                     && r.value("PATTTYPE") == Some("wfsc")
@@ -370,7 +369,7 @@ static RULES: &[Rule] = &[
         optical: false,
         ..rule(
             "Asn_Lv3WFSSMIR",
-            "spec3",
+            AsnType::Spec3,
             |r| r.exp_type == "mir_wfss" && r.value("FILTER") == Some("p750l"),
             &[EXP_TYPE, key(&["FILTER"], true, Part::OptElem)],
         )
@@ -379,7 +378,7 @@ static RULES: &[Rule] = &[
         optical: false,
         ..rule(
             "Asn_Lv3WFSSNIS",
-            "spec3",
+            AsnType::Spec3,
             |r| r.exp_type == "nis_wfss" && matches!(r.value("FILTER"), Some("gr150r" | "gr150c")),
             &[
                 EXP_TYPE,
@@ -392,7 +391,7 @@ static RULES: &[Rule] = &[
         optical: false,
         ..rule(
             "Asn_Lv3WFSSNRC",
-            "spec3",
+            AsnType::Spec3,
             |r| r.exp_type == "nrc_wfss" && matches!(r.value("PUPIL"), Some("grismr" | "grismc")),
             &[
                 EXP_TYPE,
@@ -402,44 +401,6 @@ static RULES: &[Rule] = &[
         )
     },
 ];
-
-#[cfg(test)]
-mod rule_table {
-    use super::RULES;
-    use crate::model::{AsnType, Stage};
-    use crate::rules::{Needs, Rule};
-
-    #[test]
-    fn every_stage_3_rule_is_in_the_rule_table_with_the_same_needs() {
-        for rule in RULES {
-            let known = Rule::find(rule.name)
-                .unwrap_or_else(|_| panic!("{}: not in rules::RULES", rule.name));
-            assert_eq!(known.stage(), Stage::Three, "{}", rule.name);
-            let asn_type = AsnType::parse(rule.asn_type)
-                .unwrap_or_else(|| panic!("{}: no asn_type {}", rule.name, rule.asn_type));
-            assert_eq!(asn_type.stage(), Stage::Three, "{}", rule.name);
-            let needs = match (rule.needs_psf, rule.pair, rule.observation_only) {
-                (true, _, _) => Needs::Psf,
-                (_, true, _) => Needs::TwoMembers,
-                (_, _, true) => Needs::CandidateType,
-                _ => Needs::Nothing,
-            };
-            assert_eq!(known.needs(), needs, "{}", rule.name);
-        }
-    }
-
-    #[test]
-    fn rules_are_in_the_order_of_their_names_as_the_generator_runs_them() {
-        for pair in RULES.windows(2) {
-            assert!(
-                pair[0].name < pair[1].name,
-                "{} before {}",
-                pair[0].name,
-                pair[1].name
-            );
-        }
-    }
-}
 
 /// `Constraint_Image`, and for the imaging rules no wavefront-sensing visit.
 fn image(r: &Row) -> bool {
@@ -483,53 +444,6 @@ fn tso(r: &Row) -> bool {
         && !invalid_bots
 }
 
-/// A Stage 3 association, planned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
-    /// `image3`, `spec3`, `coron3`, `ami3`, `tso3`, `wfs-image3`.
-    pub asn_type: &'static str,
-    /// The rule's name, without the generator's `candidate_` prefix.
-    pub rule: &'static str,
-    /// `oNNN` or `c1000`.
-    pub asn_id: String,
-    /// The product's name.
-    pub product: String,
-    /// `t` and the target number, three digits at least.
-    pub target: String,
-    /// The program, five digits.
-    pub program: String,
-    /// The keys that made the group, for people to read.
-    pub keys: String,
-    /// The members in the order they joined, with their type and why they are there.
-    pub members: Vec<Member>,
-}
-
-/// A member of a planned Stage 3 association.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    /// The exposure, or a name derived from one.
-    pub name: Name,
-    /// Its `exptype`.
-    pub exptype: &'static str,
-    /// Why it is there: one text shared by the members there for one reason.
-    pub why: Arc<str>,
-    /// The suffix that replaces `uncal` in a `*_uncal.*` name (`cal`, `calints`, `x1d`, ...),
-    /// as the generator renames such members; `None` for other names, kept as they are.
-    pub suffix: Option<&'static str>,
-}
-
-/// A member as pruning compares it: the name, its type and its renaming suffix.
-type Membership<'a> = BTreeSet<(&'a Name, &'static str, Option<&'static str>)>;
-
-impl Planned {
-    fn membership(&self) -> Membership<'_> {
-        self.members
-            .iter()
-            .map(|m| (&m.name, m.exptype, m.suffix))
-            .collect()
-    }
-}
-
 /// A group being gathered by one rule in one candidate. Values borrow from the pool.
 #[derive(Debug, Clone)]
 struct Group<'p> {
@@ -541,7 +455,7 @@ struct Group<'p> {
     paired_slits: BTreeSet<&'p str>,
     target: Option<usize>,
     /// Rows that joined, in order, with their exptype.
-    members: Vec<(usize, &'static str)>,
+    members: Vec<(usize, ExpType<'static>)>,
     /// The same rows, to tell quickly whether one joined.
     rows: FxHashSet<usize>,
     /// The observations of the members that joined by the rule (not acquisitions).
@@ -566,20 +480,13 @@ fn lookup<'r>(row: &'r Row, key: &Key, fixed: Option<usize>) -> Option<(usize, &
     }
 }
 
-/// The member type a rule gives a row.
-fn exptype(rule: &Rule, row: &Row) -> &'static str {
+/// The member type a rule gives a row: its role's, but science for every member of an
+/// auxiliary rule (target acquisitions aside).
+fn exptype(rule: &Rule, row: &Row) -> ExpType<'static> {
     match row.role {
-        Role::TargetAcquisition => "target_acquisition",
-        _ if rule.auxiliary => "science",
-        Role::Science => "science",
-        Role::Psf => "psf",
-        Role::Imprint => "imprint",
-        Role::Background => "background",
-        Role::Dark => "dark",
-        Role::Flat => "flat",
-        Role::Engineering => "engineering",
-        Role::Autoflat => "autoflat",
-        Role::Autowave => "autowave",
+        Role::TargetAcquisition => ExpType::TargetAcquisition,
+        _ if rule.auxiliary => ExpType::Science,
+        role => role.exptype(),
     }
 }
 
@@ -587,8 +494,8 @@ fn exptype(rule: &Rule, row: &Row) -> &'static str {
 fn checks_target(rule: &Rule, row: &Row) -> bool {
     match rule.target {
         Target::All => true,
-        Target::NotBackground => exptype(rule, row) != "background",
-        Target::ScienceOnly => exptype(rule, row) == "science",
+        Target::NotBackground => exptype(rule, row) != ExpType::Background,
+        Target::ScienceOnly => exptype(rule, row) == ExpType::Science,
     }
 }
 
@@ -991,7 +898,7 @@ fn in_one_candidate(
     let acquisitions = acquisitions(pool, rows);
     let mut planned = Vec::new();
     for (rule, eligible) in RULES.iter().zip(eligible) {
-        if rule.observation_only && shared || eligible.is_empty() {
+        if rule.needs == Needs::CandidateType && shared || eligible.is_empty() {
             continue;
         }
         let (keys, groups) = gather(rule, pool, eligible);
@@ -1010,7 +917,7 @@ fn in_one_candidate(
             joining.sort_unstable();
             group
                 .members
-                .extend(joining.into_iter().map(|i| (i, "target_acquisition")));
+                .extend(joining.into_iter().map(|i| (i, ExpType::TargetAcquisition)));
             finish(rule, &keys, pool, group, candidate)
         }));
     }
@@ -1027,13 +934,13 @@ fn finish(
 ) -> Option<Planned> {
     let shared = candidate == SHARED_CANDIDATE;
     let has = |t| group.members.iter().any(|(_, e)| *e == t);
-    if !has("science") || (rule.needs_psf && !has("psf")) {
+    if !has(ExpType::Science) || (rule.needs == Needs::Psf && !has(ExpType::Psf)) {
         return None;
     }
     if shared && rule.several_observations && group.observations.len() < 2 {
         return None;
     }
-    if rule.pair && group.members.len() < 2 {
+    if rule.needs == Needs::TwoMembers && group.members.len() < 2 {
         return None;
     }
     let first = &pool[group.members[0].0];
@@ -1070,20 +977,16 @@ fn finish(
     let mut members: Vec<Member> = group
         .members
         .iter()
-        .map(|&(i, exptype)| Member {
-            name: Name::Row(i),
-            exptype,
-            why: reason(why(rule, &pool[i], exptype, &key_text)),
-            suffix: pool[i]
-                .is_uncal()
-                .then(|| pool[i].stage3_suffix(exptype, rule.coronagraphy)),
+        .map(|&(i, exptype)| {
+            Member::row(i, exptype, reason(why(rule, &pool[i], exptype, &key_text)))
+                .renamed(pool, |row, t| row.stage3_suffix(t, rule.coronagraphy))
         })
         .collect();
     if rule.x1d_backgrounds {
         let science: Vec<usize> = group
             .members
             .iter()
-            .filter(|(_, e)| *e == "science")
+            .filter(|(_, e)| *e == ExpType::Science)
             .map(|(i, _)| *i)
             .collect();
         if science.len() >= 2 {
@@ -1091,15 +994,16 @@ fn finish(
                 let name = &pool[i].exposure.name;
                 let base = std::path::Path::new(name).file_name().unwrap_or_default();
                 let root = crate::naming::stage2_product_name(base);
-                members.push(Member {
-                    name: Name::Derived(format!("{}_x1d.fits", root.to_string_lossy())),
-                    exptype: "background",
-                    why: format!("the x1d product of nod {}", base.to_string_lossy()).into(),
-                    suffix: None,
-                });
+                members.push(Member::derived(
+                    format!("{}_x1d.fits", root.to_string_lossy()),
+                    ExpType::Background,
+                    format!("the x1d product of nod {}", base.to_string_lossy()).into(),
+                ));
             }
         }
     }
+    // Science first, the rest in the order they joined.
+    members.sort_by_key(|m| m.exptype != ExpType::Science);
     let target = format!(
         "t{:0>3}",
         group.target.map(|t| t.to_string()).unwrap_or_default()
@@ -1108,22 +1012,22 @@ fn finish(
         asn_type: rule.asn_type,
         rule: rule.name,
         asn_id: candidate.to_string(),
-        product: product_name(rule, keys, &group, &program, candidate, &target),
+        product: product_name(rule, keys, &group, &program, candidate, &target).into(),
         target,
         program,
-        keys: key_text,
+        keys: Some(key_text),
         members,
     })
 }
 
-fn why(rule: &Rule, row: &Row, exptype: &str, keys: &str) -> String {
+fn why(rule: &Rule, row: &Row, exptype: ExpType<'_>, keys: &str) -> String {
     match exptype {
-        "target_acquisition" => format!(
+        ExpType::TargetAcquisition => format!(
             "target acquisition of observation {}",
             row.value("OBSERVTN").unwrap_or("")
         ),
-        "psf" => format!("IS_PSF=T, same keys but the target ({keys})"),
-        "background" => format!("BKGDTARG=T, same keys but the target ({keys})"),
+        ExpType::Psf => format!("IS_PSF=T, same keys but the target ({keys})"),
+        ExpType::Background => format!("BKGDTARG=T, same keys but the target ({keys})"),
         _ if rule.auxiliary => format!("BKGDTARG=T, {keys}"),
         _ => keys.to_string(),
     }
@@ -1204,20 +1108,6 @@ fn product_name(
     }
 }
 
-/// Whether no member name is in both memberships with different types: then the generator
-/// calls the smaller a subset of the larger and drops it, even when it holds members the
-/// larger lacks (`compare_product_membership`, `jwst/associations/lib/diff.py:375-525`). So of
-/// two MOS groups of one product name (`{source_id}` stands for the target), the larger wins.
-fn same_types(
-    a: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
-    b: &BTreeSet<(&Name, &'static str, Option<&'static str>)>,
-) -> bool {
-    let types: FxHashMap<(&Name, Option<&str>), &str> =
-        b.iter().map(|(n, t, s)| ((*n, *s), *t)).collect();
-    a.iter()
-        .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))
-}
-
 /// `prune` (`jwst/associations/lib/prune.py`): of associations with the same members, the
 /// observation candidate's; of associations with the same product name, the one whose members
 /// hold the other's.
@@ -1236,19 +1126,15 @@ fn prune(planned: Vec<Planned>) -> Vec<Planned> {
     let mut kept: Vec<usize> = best.into_values().collect();
     kept.sort_unstable();
     // Same product name: the larger of two where one holds the other.
-    let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    let mut by_name: FxHashMap<&OsStr, Vec<usize>> = FxHashMap::default();
     for &i in &kept {
-        by_name
-            .entry(planned[i].product.as_str())
-            .or_default()
-            .push(i);
+        by_name.entry(&planned[i].product).or_default().push(i);
     }
     let mut dropped = BTreeSet::new();
     for same in by_name.values().filter(|v| v.len() > 1) {
         for &a in same {
             for &b in same {
-                let (ma, mb) = (&memberships[a], &memberships[b]);
-                if a != b && ma.len() < mb.len() && same_types(ma, mb) {
+                if a != b && outweighs(&memberships[b], &memberships[a]) {
                     dropped.insert(a);
                 }
             }
@@ -1377,7 +1263,7 @@ mod tests {
             for rule in RULES {
                 let (_, found) = gather(rule, &pool, &eligible);
                 let tried = gather_by_trying_every_group(rule, &pool, &eligible);
-                let members = |groups: &[Group]| -> Vec<Vec<(usize, &str)>> {
+                let members = |groups: &[Group]| -> Vec<Vec<(usize, ExpType)>> {
                     groups.iter().map(|g| g.members.clone()).collect()
                 };
                 assert_eq!(
