@@ -121,11 +121,66 @@ pub(crate) fn outweighs(a: &Membership<'_>, b: &Membership<'_>) -> bool {
         .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))
 }
 
+/// What the tests of both stages share: exposures written as words, and the rule tables.
 #[cfg(test)]
-mod tests {
-    use super::super::{stage2, stage3};
+pub(super) mod tests {
+    use super::super::pool::{pool, Row};
+    use super::super::read::{Header, Keyword};
+    use super::super::{stage2, stage3, Exposure};
     use crate::model::{AsnType, Stage};
     use crate::rules::{Needs, Rule};
+
+    /// The keywords every exposure of the rule tests has.
+    pub(in crate::header) const BASE: &str = "PROGRAM=01234 OBSERVTN=001 TARGNAME=A";
+
+    /// The pool of exposures named `names`, each with the keywords given as `KEY=VALUE`
+    /// words (`T` and `F` are logicals, digits not led by `0` integers; `~` stands for `_`,
+    /// so that names read as words).
+    pub(in crate::header) fn rows(exposures: &[(&str, &str)]) -> Vec<Row> {
+        let exposures = exposures
+            .iter()
+            .map(|(name, cards)| {
+                let keywords = cards.split_whitespace().map(|card| {
+                    let (key, value) = card.split_once('=').unwrap();
+                    let value = match value {
+                        "T" => Keyword::Logical(true),
+                        "F" => Keyword::Logical(false),
+                        v if !v.starts_with('0') && v.parse::<i64>().is_ok() => {
+                            Keyword::Integer(v.parse().unwrap())
+                        }
+                        v => Keyword::Text(v.replace('~', "_")),
+                    };
+                    (key.replace('~', "_"), value)
+                });
+                Exposure::new(*name, Header::new(*name, keywords))
+            })
+            .collect();
+        pool(exposures).unwrap()
+    }
+
+    /// For each rule of a stage, in `rules` order: the exposure `takes` says it takes (its
+    /// keywords after [`BASE`]) is taken by exactly the rules `takes` lists, as `takers` finds
+    /// them. A failure names the rule.
+    pub(in crate::header) fn each_rule_takes(
+        rules: impl Iterator<Item = &'static str>,
+        takes: &[(&str, &str, &[&str])],
+        takers: impl Fn(&Row) -> Vec<&'static str>,
+    ) {
+        for rule in rules {
+            let Some((_, cards, all)) = takes.iter().find(|(name, ..)| *name == rule) else {
+                panic!("{rule}: no exposure it takes in TAKES");
+            };
+            let pool = rows(&[(
+                "jw01234001001_02101_00001_x_rate.fits",
+                &format!("{BASE} {cards}"),
+            )]);
+            assert_eq!(
+                takers(&pool[0]),
+                *all,
+                "{rule}: the rules that take {cards}"
+            );
+        }
+    }
 
     /// Every rule the header mode runs: its name, stage, `asn_type` and needs.
     fn header_rules() -> impl Iterator<Item = (&'static str, Stage, AsnType, Needs)> {

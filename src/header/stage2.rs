@@ -1101,35 +1101,8 @@ fn special_spectral(rows: &[Row]) -> HashMap<usize, Vec<usize>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::pool::pool;
-    use super::super::read::{Header, Keyword};
-    use super::super::Exposure;
+    use super::super::plan::tests::{each_rule_takes, rows, BASE};
     use super::*;
-
-    /// The pool of exposures named `names`, each with the keywords given as `KEY=VALUE`
-    /// words (`T` and `F` are logicals, digits not led by `0` integers; `~` stands for `_`, so that names
-    /// read as words).
-    fn rows(exposures: &[(&str, &str)]) -> Vec<Row> {
-        let exposures = exposures
-            .iter()
-            .map(|(name, cards)| {
-                let keywords = cards.split_whitespace().map(|card| {
-                    let (key, value) = card.split_once('=').unwrap();
-                    let value = match value {
-                        "T" => Keyword::Logical(true),
-                        "F" => Keyword::Logical(false),
-                        v if !v.starts_with('0') && v.parse::<i64>().is_ok() => {
-                            Keyword::Integer(v.parse().unwrap())
-                        }
-                        v => Keyword::Text(v.replace('~', "_")),
-                    };
-                    (key.replace('~', "_"), value)
-                });
-                Exposure::new(*name, Header::new(*name, keywords))
-            })
-            .collect();
-        pool(exposures).unwrap()
-    }
 
     /// The names of the rules that take `row` as their science.
     fn takers(row: &Row) -> Vec<&'static str> {
@@ -1139,8 +1112,6 @@ mod tests {
             .map(|r| r.name)
             .collect()
     }
-
-    const BASE: &str = "PROGRAM=01234 OBSERVTN=001 TARGNAME=A";
 
     /// For each rule, an exposure it takes, and every rule that takes that exposure.
     const TAKES: &[(&str, &str, &[&str])] = &[
@@ -1258,21 +1229,7 @@ mod tests {
 
     #[test]
     fn each_rule_takes_its_exposures_and_only_the_rules_meant_to_share_them_do() {
-        for rule in RULES {
-            let Some((_, cards, all)) = TAKES.iter().find(|(name, ..)| *name == rule.name) else {
-                panic!("{}: no exposure it takes in TAKES", rule.name);
-            };
-            let pool = rows(&[(
-                "jw01234001001_02101_00001_x_rate.fits",
-                &format!("{BASE} {cards}"),
-            )]);
-            assert_eq!(
-                takers(&pool[0]),
-                *all,
-                "{}: the rules that take {cards}",
-                rule.name
-            );
-        }
+        each_rule_takes(RULES.iter().map(|r| r.name), TAKES, takers);
     }
 
     /// The Stage 2 associations of `exposures`: (rule, asn_id, science name, members as

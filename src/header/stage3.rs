@@ -818,7 +818,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
     let takes: Vec<Vec<bool>> = rows
         .iter()
         .map(|r| {
-            let any = r.role != Role::TargetAcquisition && !r.is_set("IS_IMPRT");
+            let any = any_rule_takes(r);
             RULES.iter().map(|rule| any && (rule.accepts)(r)).collect()
         })
         .collect();
@@ -835,6 +835,12 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         planned.extend(in_one_candidate(rows, within, &eligible, candidate));
     }
     prune(planned)
+}
+
+/// Whether a rule may take the row at all: target acquisitions join the groups afterwards
+/// ([`acquisitions`]), and no rule takes an imprint.
+fn any_rule_takes(r: &Row) -> bool {
+    r.role != Role::TargetAcquisition && !r.is_set("IS_IMPRT")
 }
 
 /// Program, instrument and observation: what a target acquisition shares with the groups it
@@ -1151,9 +1157,134 @@ fn prune(planned: Vec<Planned>) -> Vec<Planned> {
 #[cfg(test)]
 mod tests {
     use super::super::exposure::Exposure;
+    use super::super::plan::tests::each_rule_takes;
     use super::super::pool::pool;
     use super::super::read::{Header, Keyword};
     use super::*;
+
+    /// For each rule, an exposure it takes, and every rule that takes that exposure.
+    const TAKES: &[(&str, &str, &[&str])] = &[
+        (
+            "Asn_Lv3AMI",
+            "INSTRUME=NIRISS EXP~TYPE=NIS~AMI DETECTOR=NIS FILTER=F480M PUPIL=NRM SUBARRAY=SUB80",
+            &["Asn_Lv3AMI"],
+        ),
+        (
+            "Asn_Lv3Image",
+            "INSTRUME=MIRI EXP~TYPE=MIR~IMAGE DETECTOR=MIRIMAGE FILTER=F770W SUBARRAY=FULL",
+            &["Asn_Lv3Image"],
+        ),
+        (
+            "Asn_Lv3ImageBackground",
+            "INSTRUME=MIRI EXP~TYPE=MIR~IMAGE DETECTOR=MIRIMAGE FILTER=F770W BKGDTARG=T",
+            &["Asn_Lv3ImageBackground"],
+        ),
+        (
+            "Asn_Lv3MIRCoron",
+            "INSTRUME=MIRI EXP~TYPE=MIR~4QPM DETECTOR=MIRIMAGE FILTER=F1065C SUBARRAY=MASK1065",
+            &["Asn_Lv3MIRCoron"],
+        ),
+        (
+            "Asn_Lv3MIRMRS",
+            "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFUSHORT BAND=SHORT",
+            &["Asn_Lv3MIRMRS"],
+        ),
+        (
+            "Asn_Lv3MIRMRSBackground",
+            "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFUSHORT BAND=SHORT BKGDTARG=T",
+            &["Asn_Lv3MIRMRS", "Asn_Lv3MIRMRSBackground"],
+        ),
+        (
+            "Asn_Lv3NRCCoron",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~CORON DETECTOR=NRCA2 FILTER=F210M PUPIL=MASKRND \
+             SUBARRAY=SUB320A335R CHANNEL=SHORT",
+            &["Asn_Lv3NRCCoron"],
+        ),
+        (
+            "Asn_Lv3NRCCoronImage",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~CORON DETECTOR=NRCA2 FILTER=F210M PUPIL=MASKRND \
+             SUBARRAY=FULL CHANNEL=SHORT",
+            &["Asn_Lv3NRCCoron", "Asn_Lv3NRCCoronImage"],
+        ),
+        (
+            "Asn_Lv3NRSFSS",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~FIXEDSLIT DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             FXD~SLIT=S200A1",
+            &["Asn_Lv3NRSFSS"],
+        ),
+        (
+            "Asn_Lv3NRSIFU",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             PATTTYPE=2-POINT-NOD",
+            &["Asn_Lv3NRSIFU"],
+        ),
+        (
+            "Asn_Lv3NRSIFUBackground",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~IFU DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
+             BKGDTARG=T",
+            &["Asn_Lv3NRSIFUBackground"],
+        ),
+        (
+            "Asn_Lv3SlitlessSpectral",
+            "INSTRUME=NIRISS EXP~TYPE=NIS~SOSS DETECTOR=NIS FILTER=CLEAR PUPIL=GR700XD",
+            &["Asn_Lv3SlitlessSpectral"],
+        ),
+        (
+            "Asn_Lv3SpecAux",
+            "INSTRUME=MIRI EXP~TYPE=MIR~LRS-FIXEDSLIT DETECTOR=MIRIMAGE FILTER=P750L BKGDTARG=T",
+            &["Asn_Lv3SpecAux"],
+        ),
+        (
+            "Asn_Lv3SpectralSource",
+            "INSTRUME=NIRSPEC EXP~TYPE=NRS~MSASPEC DETECTOR=NRS1 FILTER=F290LP GRATING=G395M \
+             MSAMETFL=msa.fits",
+            &["Asn_Lv3SpectralSource"],
+        ),
+        (
+            "Asn_Lv3SpectralTarget",
+            "INSTRUME=MIRI EXP~TYPE=MIR~LRS-FIXEDSLIT DETECTOR=MIRIMAGE FILTER=P750L \
+             PATTTYPE=ALONG-SLIT-NOD",
+            &["Asn_Lv3SpectralTarget"],
+        ),
+        (
+            "Asn_Lv3TSO",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~TSIMAGE DETECTOR=NRCA1 FILTER=F210M SUBARRAY=SUB64P",
+            &["Asn_Lv3TSO"],
+        ),
+        (
+            "Asn_Lv3WFSCMB",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~IMAGE DETECTOR=NRCA3 FILTER=F212N PATTTYPE=WFSC \
+             VISITYPE=PRIME~WFSC~ROUTINE",
+            &["Asn_Lv3WFSCMB"],
+        ),
+        (
+            "Asn_Lv3WFSSMIR",
+            "INSTRUME=MIRI EXP~TYPE=MIR~WFSS DETECTOR=MIRIMAGE FILTER=P750L",
+            &["Asn_Lv3WFSSMIR"],
+        ),
+        (
+            "Asn_Lv3WFSSNIS",
+            "INSTRUME=NIRISS EXP~TYPE=NIS~WFSS DETECTOR=NIS FILTER=GR150R PUPIL=F150W",
+            &["Asn_Lv3WFSSNIS"],
+        ),
+        (
+            "Asn_Lv3WFSSNRC",
+            "INSTRUME=NIRCAM EXP~TYPE=NRC~WFSS DETECTOR=NRCALONG FILTER=F444W PUPIL=GRISMR",
+            &["Asn_Lv3WFSSNRC"],
+        ),
+    ];
+
+    #[test]
+    fn each_rule_takes_its_exposures_and_only_the_rules_meant_to_share_them_do() {
+        let takers = |row: &Row| -> Vec<&'static str> {
+            RULES
+                .iter()
+                .filter(|rule| any_rule_takes(row) && (rule.accepts)(row))
+                .map(|rule| rule.name)
+                .collect()
+        };
+        each_rule_takes(RULES.iter().map(|r| r.name), TAKES, takers);
+    }
 
     #[test]
     fn required_keys_have_one_source_and_fields_fit_a_mask() {
