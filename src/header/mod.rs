@@ -176,45 +176,52 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
             stage3.join().expect("Stage 3 planning does not panic"),
         )
     });
-    // Each plan is dropped once made into an association: a run holds one of them at a time.
+    // Each plan is dropped once made into an association, and the room the plans take is given
+    // back as they go: a run never holds every plan beside every association.
     let mut made = Vec::with_capacity(stage2.len() + stage3.len());
-    for planned in stage2.into_iter().chain(stage3) {
-        let number = next(&planned.asn_id, planned.asn_type);
-        let file_name =
-            naming::file_name(&planned.program, &planned.asn_id, planned.asn_type, number);
-        let text = |s: &str| Some(s.to_string());
-        let meta = [
-            (MetaKey::AsnType, text(planned.asn_type.as_str())),
-            (
-                MetaKey::AsnRule,
-                Some(format!("candidate_{}", planned.rule)),
-            ),
-            (MetaKey::VersionId, None),
-            (MetaKey::CodeVersion, text(CODE_VERSION)),
-            (
-                MetaKey::DegradedStatus,
-                text("No known degraded exposures in association."),
-            ),
-            (MetaKey::Program, Some(planned.program)),
-            (MetaKey::Constraints, text(CONSTRAINTS)),
-            (MetaKey::AsnId, text(&planned.asn_id)),
-            (MetaKey::Target, Some(planned.target)),
-            (MetaKey::AsnPool, text("none")),
-        ]
-        .into_iter()
-        .collect();
-        made.push(Made {
-            file_name,
-            keys: planned.keys,
-            rows: rows_of(planned.members.iter().map(|m| &m.name)),
-            meta,
-            members: planned
-                .members
-                .iter()
-                .map(|m| (name(m), m.exptype, m.why.clone()))
-                .collect(),
-            product: planned.product,
-        });
+    for mut plans in [stage2, stage3] {
+        plans.reverse();
+        while let Some(planned) = plans.pop() {
+            if plans.len() < plans.capacity() / 2 {
+                plans.shrink_to_fit();
+            }
+            let number = next(&planned.asn_id, planned.asn_type);
+            let file_name =
+                naming::file_name(&planned.program, &planned.asn_id, planned.asn_type, number);
+            let text = |s: &str| Some(s.to_string());
+            let meta = [
+                (MetaKey::AsnType, text(planned.asn_type.as_str())),
+                (
+                    MetaKey::AsnRule,
+                    Some(format!("candidate_{}", planned.rule)),
+                ),
+                (MetaKey::VersionId, None),
+                (MetaKey::CodeVersion, text(CODE_VERSION)),
+                (
+                    MetaKey::DegradedStatus,
+                    text("No known degraded exposures in association."),
+                ),
+                (MetaKey::Program, Some(planned.program)),
+                (MetaKey::Constraints, text(CONSTRAINTS)),
+                (MetaKey::AsnId, text(&planned.asn_id)),
+                (MetaKey::Target, Some(planned.target)),
+                (MetaKey::AsnPool, text("none")),
+            ]
+            .into_iter()
+            .collect();
+            made.push(Made {
+                file_name,
+                keys: planned.keys,
+                rows: rows_of(planned.members.iter().map(|m| &m.name)),
+                meta,
+                members: planned
+                    .members
+                    .iter()
+                    .map(|m| (name(m), m.exptype, m.why.clone()))
+                    .collect(),
+                product: planned.product,
+            });
+        }
     }
     made
 }
