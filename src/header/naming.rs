@@ -77,6 +77,12 @@ impl ProductName {
         }
     }
 
+    /// The name without optical path: `{head}_{target}_{instrument}`, lower-cased (MIRI MRS,
+    /// whose channels and bands are all in one product).
+    pub fn without_optical(&self) -> String {
+        format!("{}_{}_{}", self.head, self.target, self.instrument).to_lowercase()
+    }
+
     /// The base name: `{head}_{target}_{instrument}_{optical}{-slit}{-subarray}`, lower-cased.
     pub fn base(&self) -> String {
         format!(

@@ -1082,9 +1082,7 @@ fn product_name(
     };
     match rule.naming {
         Naming::Base => name.base(),
-        Naming::NoOptical => {
-            format!("{}_{}_{}", name.head, name.target, name.instrument).to_lowercase()
-        }
+        Naming::NoOptical => name.without_optical(),
         Naming::Sources => ProductName {
             target: "{source_id}".into(),
             ..name
