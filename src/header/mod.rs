@@ -149,10 +149,10 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
     // name as the generator renames it, or a derived name.
     let name = |m: &plan::Member| -> Arc<OsStr> {
         match (&m.name, m.suffix) {
-            (Name::Row(i), Some(suffix)) => crate::naming::level2_name(&names[*i], suffix)
+            (Name::Row(i), Some(suffix)) => crate::naming::level2_name(&names[*i], suffix.as_str())
                 .map_or_else(|| names[*i].clone(), Arc::from),
             (Name::Row(i), None) => names[*i].clone(),
-            (Name::Derived(derived), _) => OsStr::new(derived).into(),
+            (Name::Derived(derived), _) => OsStr::new(&**derived).into(),
         }
     };
     let mut sequence: HashMap<(String, AsnType), usize> = HashMap::new();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::pool::Row;
+use super::pool::{Row, Suffix};
 use crate::model::{AsnType, ExpType};
 
 /// The shared background candidate of the policy (`SPEC.md` §4.2 item 3): every input is in
@@ -20,7 +20,7 @@ pub enum Name {
     /// The pool row at this index.
     Row(usize),
     /// A derived file name (a WFSS direct image's Stage 3 products, a MIRI LRS nod's `_x1d`).
-    Derived(String),
+    Derived(Box<str>),
 }
 
 /// A member of a planned association.
@@ -34,7 +34,7 @@ pub struct Member {
     pub why: Arc<str>,
     /// The suffix that replaces `uncal` in a `*_uncal.*` name (`rate`, `cal`, `x1d`, ...), as
     /// the generator renames such members; `None` for other names, kept as they are.
-    pub suffix: Option<&'static str>,
+    pub suffix: Option<Suffix>,
 }
 
 impl Member {
@@ -51,7 +51,7 @@ impl Member {
     /// A member named `name`, derived from an exposure: never renamed.
     pub fn derived(name: String, exptype: ExpType<'static>, why: Arc<str>) -> Member {
         Member {
-            name: Name::Derived(name),
+            name: Name::Derived(name.into_boxed_str()),
             exptype,
             why,
             suffix: None,
@@ -59,11 +59,7 @@ impl Member {
     }
 
     /// Gives a `*_uncal.*` exposure the suffix `suffix` says its stage renames it with.
-    pub fn renamed(
-        mut self,
-        pool: &[Row],
-        suffix: impl Fn(&Row, ExpType<'_>) -> &'static str,
-    ) -> Member {
+    pub fn renamed(mut self, pool: &[Row], suffix: impl Fn(&Row, ExpType<'_>) -> Suffix) -> Member {
         if let Name::Row(i) = self.name {
             self.suffix = pool[i].is_uncal().then(|| suffix(&pool[i], self.exptype));
         }
@@ -93,7 +89,7 @@ pub struct Planned {
 }
 
 /// A member as pruning compares it: the name, its type and its renaming suffix.
-pub(crate) type Membership<'a> = BTreeSet<(&'a Name, ExpType<'static>, Option<&'static str>)>;
+pub(crate) type Membership<'a> = BTreeSet<(&'a Name, ExpType<'static>, Option<Suffix>)>;
 
 impl Planned {
     /// The members as pruning compares them.
@@ -115,7 +111,7 @@ pub(crate) fn outweighs(a: &Membership<'_>, b: &Membership<'_>) -> bool {
         return false;
     }
     // A membership names each member once.
-    let types: FxHashMap<(&Name, Option<&str>), ExpType<'_>> =
+    let types: FxHashMap<(&Name, Option<Suffix>), ExpType<'_>> =
         a.iter().map(|(n, t, s)| ((*n, *s), *t)).collect();
     b.iter()
         .all(|(n, t, s)| types.get(&(*n, *s)).is_none_or(|u| u == t))

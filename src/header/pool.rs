@@ -234,6 +234,39 @@ pub(crate) fn soss_calibrated(r: &Row) -> bool {
     r.set_value("FILTER").is_some_and(|f| f != "f277w")
 }
 
+/// The suffix that replaces `uncal` in the name of a member made from a `*_uncal.*` exposure:
+/// the product a stage reads (`rate` for Stage 2, `cal` or `x1d` for Stage 3), `ints` after it
+/// for per-integration products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Suffix {
+    /// `rate`.
+    Rate,
+    /// `rateints`.
+    Rateints,
+    /// `cal`.
+    Cal,
+    /// `calints`.
+    Calints,
+    /// `x1d`.
+    X1d,
+    /// `x1dints`.
+    X1dints,
+}
+
+impl Suffix {
+    /// The suffix as written in the name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suffix::Rate => "rate",
+            Suffix::Rateints => "rateints",
+            Suffix::Cal => "cal",
+            Suffix::Calints => "calints",
+            Suffix::X1d => "x1d",
+            Suffix::X1dints => "x1dints",
+        }
+    }
+}
+
 /// One pool row: an exposure with what the policy adds to it.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -327,18 +360,18 @@ impl Row {
     }
 
     /// The suffix of a Stage 2 member made from this exposure: `rate` or `rateints`.
-    pub fn stage2_suffix(&self, coronagraphy: bool) -> &'static str {
+    pub fn stage2_suffix(&self, coronagraphy: bool) -> Suffix {
         if self.per_integration(coronagraphy) {
-            "rateints"
+            Suffix::Rateints
         } else {
-            "rate"
+            Suffix::Rate
         }
     }
 
     /// The suffix of a Stage 3 member of type `exptype` made from this exposure: `x1d` for a
     /// background, `cal` for what Stage 2 calibrates, `rate` for the rest, and `ints` after it
     /// for per-integration products.
-    pub fn stage3_suffix(&self, exptype: ExpType<'_>, coronagraphy: bool) -> &'static str {
+    pub fn stage3_suffix(&self, exptype: ExpType<'_>, coronagraphy: bool) -> Suffix {
         let t = self.exp_type.as_str();
         let level2b = IMAGE2_SCIENCE.contains(&t)
             || IMAGE2_NONSCIENCE.contains(&t)
@@ -349,12 +382,12 @@ impl Row {
             level2b,
             self.per_integration(coronagraphy),
         ) {
-            (true, _, false) => "x1d",
-            (true, _, true) => "x1dints",
-            (false, true, false) => "cal",
-            (false, true, true) => "calints",
-            (false, false, false) => "rate",
-            (false, false, true) => "rateints",
+            (true, _, false) => Suffix::X1d,
+            (true, _, true) => Suffix::X1dints,
+            (false, true, false) => Suffix::Cal,
+            (false, true, true) => Suffix::Calints,
+            (false, false, false) => Suffix::Rate,
+            (false, false, true) => Suffix::Rateints,
         }
     }
 

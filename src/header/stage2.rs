@@ -1238,7 +1238,7 @@ mod tests {
         let pool = rows(exposures);
         let name = |n: &Name| match n {
             Name::Row(i) => pool[*i].exposure.name.to_string_lossy().into_owned(),
-            Name::Derived(d) => d.clone(),
+            Name::Derived(d) => d.to_string(),
         };
         associations(&pool)
             .into_iter()
