@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde::Deserialize;
 
-mod common;
-
-use common::normalise;
+use crate::common::normalise;
 
 #[derive(Debug, Deserialize)]
 struct Case {

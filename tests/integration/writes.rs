@@ -3,9 +3,6 @@
 //!
 //! Device nodes are made in each test's own folder (never the machine's `/dev`). Tests that
 //! need root, or a capability the machine lacks, say so on standard error and skip.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -13,7 +10,7 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 
 /// What `asn-from-list -o - --product-name p a_cal.fits` writes, less its newline.

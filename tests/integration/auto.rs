@@ -3,14 +3,11 @@
 //! generator's associations in `expected.json`) runs as the shared checks run it, and every
 //! association, Stage 2 and Stage 3, must be identical under the comparer's normalisation
 //! (`SPEC.md` §5).
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
