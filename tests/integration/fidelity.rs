@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use crate::common::*;
+use crate::conformance::normalise;
 use serde_json::Value;
 
 fn arg(value: &Value) -> OsString {

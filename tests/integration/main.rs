@@ -10,6 +10,7 @@ mod auto;
 mod check;
 #[cfg(target_os = "linux")]
 mod cli;
+#[cfg(target_os = "linux")]
 mod common;
 mod conformance;
 #[cfg(target_os = "linux")]
