@@ -23,7 +23,7 @@ pub use exposure::{Exposure, Role};
 pub use read::{read_primary_header, Header, Keyword};
 
 use crate::builder::CODE_VERSION;
-use crate::model::{Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
+use crate::model::{Association, Body, ExpType, Member, MetaKey, Naming, Products};
 use crate::paths::MemberPaths;
 use plan::Name;
 
@@ -36,7 +36,10 @@ pub struct Made {
     pub product: OsString,
     /// Stage 3: the keys that made the group, for people to read.
     pub keys: Option<String>,
-    meta: Meta,
+    /// The meta keywords that differ between associations; the others are the same for every
+    /// association made from headers and are added when the association is built, so that a
+    /// run of 100,000 files does not hold ten strings for each of its associations.
+    meta: Identity,
     /// Every member with its type and why it is there; science members first.
     members: Vec<(Arc<OsStr>, ExpType<'static>, Arc<str>)>,
     /// The pool rows of the exposures it holds.
@@ -52,7 +55,10 @@ impl Made {
             .map(|(name, exptype, _)| Member::new(&**name, *exptype))
             .partition(|m| m.exptype == ExpType::Science);
         Association {
-            meta: self.meta.clone(),
+            meta: MetaKey::ALL
+                .iter()
+                .map(|&key| (key, self.meta(key).map(str::to_string)))
+                .collect(),
             body: Body::Products(Products {
                 naming: Naming::One(self.product.clone()),
                 science,
@@ -73,7 +79,53 @@ impl Made {
 
     /// A meta keyword's value.
     pub fn meta(&self, key: MetaKey) -> Option<&str> {
-        self.meta.get(key).flatten()
+        let m = &self.meta;
+        match key {
+            MetaKey::AsnType => Some(m.asn_type),
+            MetaKey::AsnRule => Some(&m.asn_rule),
+            MetaKey::VersionId => None,
+            MetaKey::CodeVersion => Some(CODE_VERSION),
+            MetaKey::DegradedStatus => Some(DEGRADED_STATUS),
+            MetaKey::Program => Some(&m.program),
+            MetaKey::Constraints => Some(&m.constraints),
+            MetaKey::AsnId => Some(&m.asn_id),
+            MetaKey::Target => Some(&m.target),
+            MetaKey::AsnPool => Some(ASN_POOL),
+        }
+    }
+}
+
+/// What the generator writes as `degraded_status` when no exposure is flagged.
+const DEGRADED_STATUS: &str = "No known degraded exposures in association.";
+/// The pool an association made from headers names: none, as there is no pool file.
+const ASN_POOL: &str = "none";
+
+/// The meta keywords that tell one association made from headers from another, each value
+/// shared with every other association that has it (a run has few programs, candidates,
+/// targets and rules, and one `constraints`).
+#[derive(Debug, Clone)]
+struct Identity {
+    asn_type: &'static str,
+    /// `candidate_` and the rule's name.
+    asn_rule: Arc<str>,
+    program: Arc<str>,
+    constraints: Arc<str>,
+    asn_id: Arc<str>,
+    target: Arc<str>,
+}
+
+/// One shared copy of each distinct text.
+#[derive(Default)]
+struct Interned(HashMap<String, Arc<str>>);
+
+impl Interned {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.into();
+        self.0.insert(text.to_string(), shared.clone());
+        shared
     }
 }
 
@@ -176,27 +228,16 @@ pub fn associations(
         *number += 1;
         *number
     };
-    let constraints = format!("{CONSTRAINTS} by {made_by}");
-    let meta =
-        |asn_type: &str, rule: &str, program: String, asn_id: &str, target: String| -> Meta {
-            let text = |s: &str| Some(s.to_string());
-            [
-                (MetaKey::AsnType, text(asn_type)),
-                (MetaKey::AsnRule, Some(format!("candidate_{rule}"))),
-                (MetaKey::VersionId, None),
-                (MetaKey::CodeVersion, text(CODE_VERSION)),
-                (
-                    MetaKey::DegradedStatus,
-                    text("No known degraded exposures in association."),
-                ),
-                (MetaKey::Program, Some(program)),
-                (MetaKey::Constraints, text(&constraints)),
-                (MetaKey::AsnId, text(asn_id)),
-                (MetaKey::Target, Some(target)),
-                (MetaKey::AsnPool, text("none")),
-            ]
-            .into_iter()
-            .collect()
+    let constraints: Arc<str> = format!("{CONSTRAINTS} by {made_by}").into();
+    let mut interned = Interned::default();
+    let mut meta =
+        |asn_type: &'static str, rule: &str, program: &str, asn_id: &str, target: &str| Identity {
+            asn_type,
+            asn_rule: interned.get(&format!("candidate_{rule}")),
+            program: interned.get(program),
+            constraints: constraints.clone(),
+            asn_id: interned.get(asn_id),
+            target: interned.get(target),
         };
     // The two stages are planned side by side.
     let (stage2, stage3) = std::thread::scope(|scope| {
@@ -246,9 +287,9 @@ pub fn associations(
             meta: meta(
                 planned.asn_type.as_str(),
                 planned.rule,
-                row.program(),
+                &row.program(),
                 &planned.asn_id,
-                planned.target.to_string(),
+                &planned.target.to_string(),
             ),
             members,
         });
@@ -281,9 +322,9 @@ pub fn associations(
             meta: meta(
                 planned.asn_type,
                 planned.rule,
-                planned.program.clone(),
+                &planned.program,
                 &planned.asn_id,
-                planned.target.clone(),
+                &planned.target,
             ),
             members,
         });
