@@ -101,7 +101,23 @@ class ACID:
         self.type = type
 
     def __str__(self):
-        return self.id
+        # The keys read are those jwst's description reads: describing an association that
+        # lost them fails as jwst's does (a KeyError, also from a failed dump()).
+        if self._stage == "bare":
+            return f"Association {self.asn_name}"
+        data = self.data
+        if self._stage == "2":
+            lines = [f"Association {self.asn_name}", "        No constraints"]
+        else:
+            lines = [
+                f"{self.asn_name} with {len(data['products'])} products",
+                f"Rule={data['asn_rule']}",
+                str(data["constraints"]),
+                "Products:",
+            ]
+        for product in data["products"]:
+            lines.append(f"\t{product['name']} with {len(product['members'])} members")
+        return "\n".join(lines)
 
     def __repr__(self):
         return f"ACID(id={self.id!r}, type={self.type!r})"
@@ -218,7 +234,8 @@ def asn_from_list(items, rule="DMS_Level3_Base", **kwargs):
             )
         products, found = _native.stage2(items, "with_exptype" in kwargs, product_name_func)
         data = _head(name, stage)
-        data["products"] = products
+        if found.items:
+            data["products"] = products
         data.update(meta)
     validated = {
         "has_science": found.science,
@@ -395,25 +412,25 @@ class Association(_MutableMapping):
             _logger.warning(f"Cannot validate: {self._rule_name} has no schema. Presuming OK.")
             return
         data = self._data
-        if "products" not in data:
-            # jwst fails here while describing the association.
-            raise KeyError("products")
         problem = _native.schema_problem(data, self._stage == "3")
         if problem is not None:
-            raise AssociationNotValidError(f"Association {self.asn_name} is not valid: {problem}")
-        if _native.names_have_directories(data):
+            raise AssociationNotValidError(f"Association {self} is not valid: {problem}")
+        directories, error = _native.names_have_directories(data)
+        if directories:
             _warnings.warn(_PATH_WARNING, UserWarning, stacklevel=3)
+        if error is not None:
+            raise error
         if self._validity is None:
             failed = [name for name, flag in self._validated.items() if not flag]
         else:
             try:
                 failed = [name for name, t in self._validity.items() if not t["validated"]]
-            except (AttributeError, KeyError, TypeError):
+            except (AttributeError, KeyError):
                 raise AssociationNotValidError("Validation failed") from None
         if failed:
             raise AssociationNotValidError(
-                f"Association {self.asn_name} is not valid: validity test(s)"
-                f" {', '.join(failed)} not validated"
+                f"Association {self} is not valid: validity tests not validated: "
+                + ", ".join(failed)
             )
 
     def dump(self, fmt=None, **kwargs):

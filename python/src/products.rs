@@ -3,10 +3,11 @@
 //! turned into Python lists and dicts only on first access.
 
 use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use asn_from_list::naming::stage2_product_name;
 
@@ -362,6 +363,18 @@ fn stage2_name(expname: &Value, object: &Bound<'_, PyAny>) -> PyResult<Value> {
     };
     if let Some(text) = expname.text() {
         return Ok(name(text));
+    }
+    // A str with lone surrogates: named by its surrogate-escaped bytes, as the library names
+    // a file name that is not UTF-8.
+    if object.is_instance_of::<PyString>() {
+        let Ok(bytes) = object.call_method1("encode", ("utf-8", "surrogateescape")) else {
+            return Ok(Value::Static(UNDEFINED));
+        };
+        let bytes: Vec<u8> = bytes.extract()?;
+        let named = stage2_product_name(OsStr::from_bytes(&bytes));
+        let text = PyBytes::new(object.py(), named.as_bytes())
+            .call_method1("decode", ("utf-8", "surrogateescape"))?;
+        return Ok(Value::from_py(&text));
     }
     // A path-like object is named by its path; anything else cannot be.
     let py = object.py();

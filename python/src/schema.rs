@@ -102,30 +102,36 @@ fn object_has_directory(name: &Bound<'_, PyAny>) -> PyResult<bool> {
     parent.ne(path.call0()?)
 }
 
-/// Whether a member name holds a directory part, as jwst's `validate` looks (raising where it
-/// raises: a product without members, a name that is not a path).
+/// Whether a member name holds a directory part, as jwst's `validate` looks, and the error
+/// it then meets, if any (a product without members, a name that is not a path): jwst warns
+/// for the names before that error, then raises it.
 #[pyfunction]
-pub(crate) fn names_have_directories(data: &Bound<'_, PyDict>) -> PyResult<bool> {
+pub(crate) fn names_have_directories(data: &Bound<'_, PyDict>) -> (bool, Option<PyErr>) {
+    let mut found = false;
+    let error = look_for_directories(data, &mut found).err();
+    (found, error)
+}
+
+fn look_for_directories(data: &Bound<'_, PyDict>, found: &mut bool) -> PyResult<()> {
     let py = data.py();
     let Some(products) = data.get_item("products")? else {
-        return Ok(false);
+        return Ok(());
     };
-    let mut found = false;
     if let Ok(products) = products.cast::<Products>() {
         for name in products.get().expnames() {
-            found |= match name {
+            *found |= match name {
                 Value::Object(object) => object_has_directory(object.bind(py))?,
                 other => has_directory(other.text().unwrap_or_default()),
             };
         }
-        return Ok(found);
+        return Ok(());
     }
     for product in products.try_iter()? {
         for member in product?.get_item("members")?.try_iter()? {
-            found |= object_has_directory(&member?.get_item("expname")?)?;
+            *found |= object_has_directory(&member?.get_item("expname")?)?;
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]
