@@ -19,12 +19,13 @@ is a rule name, so jwst's own rule classes work unchanged; the classes in
 """
 
 import logging as _logging
+import os as _os
 import warnings as _warnings
 from collections import UserDict as _UserDict
 from collections.abc import MutableMapping as _MutableMapping
 
 from . import _native
-from ._native import __version__
+from ._native import Finding, __version__
 
 __all__ = [
     "ACID",
@@ -34,7 +35,9 @@ __all__ = [
     "Member",
     "RULE_NAMES",
     "__version__",
+    "Finding",
     "asn_from_list",
+    "check",
     "reset_sequence",
 ]
 
@@ -527,6 +530,38 @@ def _yaml():
         yaml.add_representer(Member, lambda dumper, m: dumper.represent_dict(m.data))
         _yaml_module.append(yaml)
     return _yaml_module[0]
+
+
+def check(target, *, member_files=True, folder=None):
+    """Check associations as the pipeline will read them: what ``asn-from-list --check``
+    reports, as a list of ``Finding`` (``file``, ``severity``, ``product``, ``member``,
+    ``message``, ``fix``; ``str(finding)`` is the command's line). An empty list: no problems.
+
+    Parameters
+    ----------
+    target : str, os.PathLike, Association, or a list of paths
+        Association files, or an association made here (checked as the text ``dump()``
+        writes, under its suggested file name in ``folder``).
+    member_files : bool
+        Look for each member file where the pipeline will: beside the association file
+        (default). False checks the association alone.
+    folder : str or os.PathLike, optional
+        For an ``Association``: the folder it will be written to (default: the current one).
+
+    The checks run without the GIL.
+    """
+    if isinstance(target, Association):
+        name = target.asn_name
+        if not name.endswith(".json"):
+            name += ".json"
+        path = name if folder is None else _os.path.join(_os.fspath(folder), name)
+        text = _native.dumps(target._data).encode("ascii")
+        return _native.check_text(path, text, bool(member_files))
+    if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+        paths = [target]
+    else:
+        paths = list(target)
+    return _native.check_files([_os.fsdecode(p) for p in paths], bool(member_files))
 
 
 from . import rules  # noqa: E402  (the rule classes use RULE_NAMES)

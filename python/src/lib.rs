@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 use asn_from_list::{BackgroundCandidates, Needs, Rule, Stage};
 
+mod check;
 mod products;
 mod render;
 mod schema;
@@ -46,6 +47,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(render::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(schema::schema_problem, m)?)?;
     m.add_function(wrap_pyfunction!(schema::names_have_directories, m)?)?;
+    m.add_function(wrap_pyfunction!(check::check_files, m)?)?;
+    m.add_function(wrap_pyfunction!(check::check_text, m)?)?;
+    m.add_class::<check::Finding>()?;
     m.add_class::<products::Products>()?;
     m.add_class::<products::Found>()?;
     Ok(())
