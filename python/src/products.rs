@@ -213,6 +213,17 @@ impl Products {
         Ok(())
     }
 
+    /// About how long the products' JSON text is.
+    pub(crate) fn text_size(&self) -> usize {
+        // A member's keys, indentation and punctuation take about 100 bytes besides its name.
+        self.products
+            .iter()
+            .flat_map(|p| &p.members)
+            .map(|m| m.expname.text().map_or(16, str::len) + 104)
+            .sum::<usize>()
+            + self.products.len() * 128
+    }
+
     /// Whether jwst's schema takes these products: every product name must be a string (the
     /// members are strings, or jwst's `Member`s, which the schema does not look into).
     pub(crate) fn names_are_strings(&self, py: Python<'_>) -> bool {

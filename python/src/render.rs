@@ -247,6 +247,14 @@ fn key_text(key: &Bound<'_, PyAny>) -> PyResult<String> {
 #[pyfunction]
 pub(crate) fn dumps(data: &Bound<'_, PyAny>) -> PyResult<String> {
     let mut writer = Writer::new(data.py());
+    // Room for the text at once: growing a buffer of megabytes copies it several times.
+    if let Ok(dict) = data.cast::<PyDict>() {
+        if let Some(products) = dict.get_item("products")? {
+            if let Ok(products) = products.cast::<Products>() {
+                writer.out.reserve(products.get().text_size());
+            }
+        }
+    }
     writer.value(data)?;
     String::from_utf8(writer.finish()).map_err(|e| PyValueError::new_err(e.to_string()))
 }
