@@ -7,6 +7,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +117,12 @@ def test_check_reports_what_the_command_reports(tmp_path, member_files):
     finally:
         os.chdir(cwd)
     assert "".join(f"{f}\n" for f in got) == want
+
+
+def test_the_notebook_example_runs(tmp_path):
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "notebook.py"
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    run = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "jwnoprogram-a3001_spec3_" in run.stdout
+    assert "member file not found" in run.stdout
