@@ -289,6 +289,13 @@ def test_stage3_with_exptype(items, rule):
         dict(rule="Association", items=("a.fits", 5, None)),
         dict(rule="DMS_Level3_Base", items=[pathlib.Path("d/a.fits"), 7, None], product_name="p"),
         dict(rule="DMSLevel2bBase", items=[pathlib.Path("d/a_rate.fits"), 7]),
+        dict(rule="DMSLevel2bBase", items=[("a_rate.fits", "background"), ("b_rate.fits",)]),
+        dict(rule="DMS_Level3_Base", items=[("a_rate.fits", "psf")], product_name="p"),
+        dict(rule="DMS_Level3_Base", items=["a.fits"], product_name="p", meta={"program": "1"},
+             acid="c1", product_name_func=numbered),
+        dict(rule="DMS_Level3_Base", items=["a.fits"], product_name="p", with_exptype=0),
+        dict(rule="DMSLevel2bBase", items=["a_rate.fits"], with_exptype=None),
+        dict(rule="DMSLevel2bBase", items=["a_rate.fits"], unknown_keyword=1),
         dict(rule="DMS_Level3_Base", items=["a.fits", "b.fits"], product_name="p", iterate=1),
         dict(rule="DMSLevel2bBase", items=["a_rate.fits", "b_rate.fits"], iterate=1),
     ],
@@ -303,6 +310,13 @@ def test_failures_and_odd_arguments(call):
         return side.asn_from_list(items, rule=side.rule(kwargs.pop("rule")), **kwargs).dump()
 
     same_as_jwst(notebook)
+
+
+def test_str_subclasses_are_strings():
+    numpy = pytest.importorskip("numpy")
+    items = list(numpy.array(["a_rate.fits", "b_cal.fits"]))
+    same_as_jwst(untouched("DMSLevel2bBase", items))
+    same_as_jwst(untouched("DMS_Level3_Base", items, product_name=numpy.str_("p")))
 
 
 def test_sequence_numbers_count_across_calls_rules_and_failures():
