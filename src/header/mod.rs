@@ -10,6 +10,7 @@ pub mod naming;
 pub mod plan;
 pub mod pool;
 pub mod read;
+pub mod run;
 pub mod stage2;
 pub mod stage3;
 
@@ -76,14 +77,14 @@ impl Made {
     }
 }
 
-/// The `constraints` every association made from headers holds: how a folder's own
-/// associations are told from anything else in it.
-pub const CONSTRAINTS: &str = "made from FITS headers by asn-from-list --auto";
+/// How the `constraints` of every association made from headers starts, followed by " by "
+/// and who made it: how a folder's own associations are told from anything else in it.
+pub const CONSTRAINTS: &str = "made from FITS headers";
 
 /// Whether the file at `path` is an association made from headers, and so one a new run into
 /// its folder may replace or remove: a regular file (not a link) named as the generator names
-/// associations (`jw*_asn.json`, lower case, no blanks) whose JSON `constraints` is
-/// [`CONSTRAINTS`]. Anything else, an association made another way included, is not.
+/// associations (`jw*_asn.json`, lower case, no blanks) whose JSON `constraints` starts with
+/// [`CONSTRAINTS`], whoever made it. Anything else, an association made another way included, is not.
 pub fn made_from_headers(path: &Path) -> bool {
     #[derive(serde::Deserialize)]
     struct Marked {
@@ -98,7 +99,7 @@ pub fn made_from_headers(path: &Path) -> bool {
         && std::fs::read(path)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Marked>(&bytes).ok())
-            .is_some_and(|m| m.constraints == CONSTRAINTS)
+            .is_some_and(|m| m.constraints.starts_with(CONSTRAINTS))
 }
 
 /// Whether `name` has the form of an association's file name ([`naming::file_name`]):
@@ -134,8 +135,14 @@ pub enum Stages {
 
 /// The associations of `pool` for `stages`, Stage 2 first, their members written relative to
 /// `dir` (where they will be written; relative to `cwd`), numbered per candidate and type in
-/// the order made.
-pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) -> Vec<Made> {
+/// the order made; their `constraints` say they were made from headers by `made_by`.
+pub fn associations(
+    pool: &[pool::Row],
+    stages: Stages,
+    dir: &Path,
+    cwd: &Path,
+    made_by: &str,
+) -> Vec<Made> {
     // Each exposure's name, as the associations in `dir` hold it, worked out once.
     let names: Vec<Arc<OsStr>> = pool
         .iter()
@@ -169,6 +176,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         *number += 1;
         *number
     };
+    let constraints = format!("{CONSTRAINTS} by {made_by}");
     let meta =
         |asn_type: &str, rule: &str, program: String, asn_id: &str, target: String| -> Meta {
             let text = |s: &str| Some(s.to_string());
@@ -182,7 +190,7 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                     text("No known degraded exposures in association."),
                 ),
                 (MetaKey::Program, Some(program)),
-                (MetaKey::Constraints, text(CONSTRAINTS)),
+                (MetaKey::Constraints, text(&constraints)),
                 (MetaKey::AsnId, text(asn_id)),
                 (MetaKey::Target, Some(target)),
                 (MetaKey::AsnPool, text("none")),
@@ -295,7 +303,13 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         };
-        let ours = format!("{{\"asn_type\": \"image2\", \"constraints\": \"{CONSTRAINTS}\"}}");
+        // As this version writes it for any front end, and as earlier versions wrote it.
+        let ours = format!("{{\"asn_type\": \"image2\", \"constraints\": \"{CONSTRAINTS} by x\"}}");
+        let earlier = r#"{"constraints": "made from FITS headers by asn-from-list --auto"}"#;
+        assert!(made_from_headers(&write(
+            "jw01234-o001_image2_00005_asn.json",
+            earlier
+        )));
         assert!(made_from_headers(&write(
             "jw01234-o001_image2_00001_asn.json",
             &ours
