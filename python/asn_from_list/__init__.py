@@ -18,6 +18,7 @@ is a rule name, so jwst's own rule classes work unchanged; the classes in
 ``asn_from_list.rules`` stand in for them where jwst is not installed.
 """
 
+import json as _json
 import logging as _logging
 import os as _os
 import warnings as _warnings
@@ -37,6 +38,7 @@ __all__ = [
     "__version__",
     "Finding",
     "asn_from_list",
+    "auto",
     "check",
     "reset_sequence",
 ]
@@ -311,6 +313,15 @@ class Association(_MutableMapping):
         }
         return cls(rule_name, "bare", data, None, None, None)
 
+    @classmethod
+    def _from_json(cls, file_name, text):
+        """An association made by the library, as its JSON text: valid, named `file_name`."""
+        data = _json.loads(text)
+        stage = "2" if data.get("asn_type") in _STAGE2_TYPES else "3"
+        asn = cls(data.get("asn_rule"), stage, data, {}, ACID(data.get("asn_id"), None), None)
+        asn.asn_name = file_name[: -len(".json")] if file_name.endswith(".json") else file_name
+        return asn
+
     # The data, materialised on first access.
     def _materialise(self):
         products = self._data.get("products")
@@ -532,6 +543,51 @@ def _yaml():
     return _yaml_module[0]
 
 
+_STAGE2_TYPES = ("image2", "spec2", "tso-image2", "tso-spec2", "nrslamp-spec2")
+
+
+def _paths(target):
+    if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+        return [_os.fsdecode(target)]
+    return [_os.fsdecode(p) for p in target]
+
+
+def auto(paths, stage=None, skip_bad=False, *, folder=None):
+    """The associations ``asn-from-list --auto`` would write for these exposure files, made
+    from their FITS primary headers as the pipeline's generator makes them; nothing is written.
+
+    Parameters
+    ----------
+    paths : str, os.PathLike, or a list of them
+        The exposure files (``glob.glob("*_rate.fits")``, say).
+    stage : {None, 2, 3}
+        Make both stages (default), or Stage 2 or Stage 3 only.
+    skip_bad : bool
+        Leave out files that cannot be used (each named in a UserWarning) instead of raising
+        ValueError, which names them all.
+    folder : str or os.PathLike, optional
+        Where the associations will be written: member names are relative to it (default: the
+        current folder).
+
+    Returns
+    -------
+    list of (str, Association)
+        Each association's file name and the association, Stage 2 first; ``dump()`` gives
+        that name and the text ``--auto`` writes. Files in no association (darks, flats, modes
+        no rule takes) are named in a UserWarning. Headers are read on every core, without
+        the GIL.
+    """
+    made, skipped, unused = _native.auto_run(
+        _paths(paths), "." if folder is None else _os.fspath(folder), stage, bool(skip_bad)
+    )
+    for _file, why in skipped:
+        _warnings.warn(f"{why}; skipped", UserWarning, stacklevel=2)
+    if unused:
+        files = ", ".join(f"{file} ({exp_type})" for file, exp_type in unused)
+        _warnings.warn(f"in no association: {files}", UserWarning, stacklevel=2)
+    return [(name, Association._from_json(name, text)) for name, text in made]
+
+
 def check(target, *, member_files=True, folder=None):
     """Check associations as the pipeline will read them: what ``asn-from-list --check``
     reports, as a list of ``Finding`` (``file``, ``severity``, ``product``, ``member``,
@@ -557,11 +613,7 @@ def check(target, *, member_files=True, folder=None):
         path = name if folder is None else _os.path.join(_os.fspath(folder), name)
         text = _native.dumps(target._data).encode("ascii")
         return _native.check_text(path, text, bool(member_files))
-    if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
-        paths = [target]
-    else:
-        paths = list(target)
-    return _native.check_files([_os.fsdecode(p) for p in paths], bool(member_files))
+    return _native.check_files(_paths(target), bool(member_files))
 
 
 from . import rules  # noqa: E402  (the rule classes use RULE_NAMES)

@@ -72,6 +72,13 @@ def asn_from_list(
     product_name_func: Callable[[Any, int], Any] | None = None,
     **kwargs: Any,
 ) -> Association: ...
+def auto(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    stage: Literal[2, 3] | None = None,
+    skip_bad: bool = False,
+    *,
+    folder: str | os.PathLike[str] | None = None,
+) -> list[tuple[str, Association]]: ...
 def check(
     target: str | os.PathLike[str] | Association | Iterable[str | os.PathLike[str]],
     *,

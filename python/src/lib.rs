@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 use asn_from_list::{BackgroundCandidates, Needs, Rule, Stage};
 
+mod auto;
 mod check;
 mod products;
 mod render;
@@ -47,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(render::dumps, m)?)?;
     m.add_function(wrap_pyfunction!(schema::schema_problem, m)?)?;
     m.add_function(wrap_pyfunction!(schema::names_have_directories, m)?)?;
+    m.add_function(wrap_pyfunction!(auto::auto_run, m)?)?;
     m.add_function(wrap_pyfunction!(check::check_files, m)?)?;
     m.add_function(wrap_pyfunction!(check::check_text, m)?)?;
     m.add_class::<check::Finding>()?;

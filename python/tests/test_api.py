@@ -128,3 +128,43 @@ def test_the_notebook_example_runs(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "jwnoprogram-a3001_spec3_" in run.stdout
     assert "member file not found" in run.stdout
+
+
+HEADERS = pathlib.Path(__file__).resolve().parents[2] / "examples" / "data" / "headers"
+MADE_BY = '"constraints": "made from FITS headers by '
+
+
+def constraints_aside(text):
+    return "\n".join(line for line in text.splitlines() if MADE_BY not in line)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("stage", [None, 2, 3])
+def test_auto_makes_what_the_command_writes(tmp_path, stage):
+    files = sorted(str(p) for p in HEADERS.glob("*.fits"))
+    argv = [command(), "--auto", "-o", str(tmp_path), *files]
+    if stage is not None:
+        argv[2:2] = ["--stage", str(stage)]
+    subprocess.run(argv, check=True, capture_output=True)
+    written = {p.name: p.read_text() for p in tmp_path.glob("*_asn.json")}
+    made = asn_from_list.auto(files, stage=stage, folder=tmp_path)
+    assert [name for name, _ in made] == sorted(written, key=[n for n, _ in made].index)
+    assert sorted(name for name, _ in made) == sorted(written)
+    for name, asn in made:
+        dumped_name, text = asn.dump()
+        assert dumped_name == name
+        assert constraints_aside(text) == constraints_aside(written[name])
+        assert '"made from FITS headers by asn_from_list.auto()"' in text
+
+
+def test_auto_names_the_files_it_cannot_use(tmp_path):
+    bad = tmp_path / "not_fits.fits"
+    bad.write_text("hello")
+    good = sorted(str(p) for p in HEADERS.glob("*.fits"))
+    with pytest.raises(ValueError, match="1 file cannot be used; skip_bad=True leaves it out"):
+        asn_from_list.auto([*good, str(bad)])
+    with pytest.warns(UserWarning, match="not_fits.fits"):
+        made = asn_from_list.auto([*good, str(bad)], skip_bad=True)
+    assert made
+    with pytest.raises(ValueError, match="stage must be 2, 3 or None"):
+        asn_from_list.auto(good, stage=1)
