@@ -10,6 +10,7 @@
 import json
 import pathlib
 import tempfile
+import warnings
 
 # was: from jwst.associations import asn_from_list as afl
 import asn_from_list as afl
@@ -62,6 +63,17 @@ coron = afl.asn_from_list(["jw01234003001_02101_00001_nrcalong_calints.fits"], r
 coron["products"][0]["members"].append({"expname": "jw01234004001_02101_00001_nrcalong_calints.fits", "exptype": "psf"})
 coron.validity["has_psf"]["validated"] = True
 print(coron.dump()[0])
+
+# %% [markdown]
+# ## Or let the headers decide (`asn-from-list --auto`): no matching by hand
+
+# %%
+headers = pathlib.Path(__file__).resolve().parent / "data" / "headers"
+exposures = sorted(str(p) for p in headers.glob("*.fits"))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the files in no association, and paths in member names
+    for name, made in afl.auto(exposures, folder=headers):
+        print(name, "->", made["asn_type"], [m["exptype"] for m in made["products"][0]["members"]])
 
 # %% [markdown]
 # ## Check the files as the pipeline will read them (`asn-from-list --check`)
