@@ -62,6 +62,8 @@ def outcome(side, notebook):
 
 
 def normalise(result):
+    if isinstance(result, str):
+        return result.replace(JWST_CODE_VERSION, OUR_CODE_VERSION)
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], str):
         return (result[0], result[1].replace(JWST_CODE_VERSION, OUR_CODE_VERSION))
     return result
@@ -452,3 +454,47 @@ def test_a_subclass_of_a_jwst_rule_keeps_its_name():
         lambda side: side.asn_from_list(["a"], rule=MyStandIn, product_name="p").dump(),
     )
     assert mine[0][1] == want[0][1].replace("MyRule", "MyStandIn")
+
+
+# The notebooks import the module, not the function: `from jwst.associations import
+# asn_from_list as afl` becomes `import asn_from_list as afl`, and `afl.asn_from_list(...)` runs.
+from jwst.associations import asn_from_list as jwst_module  # noqa: E402
+
+
+def module_notebooks(afl, rule):
+    """The calls of the official notebooks, each in the shape it has there."""
+    cal = science(4, "cal")
+    out = []
+    # TSO Stage 3: one named product, asn_type, program and target set on data.
+    asn = afl.asn_from_list(cal, rule=rule("DMS_Level3_Base"), product_name="WASP-39")
+    asn.data["asn_type"] = "tso3"
+    asn.data["program"] = "01366"
+    asn.data["target"] = "WASP-39"
+    out.append(asn.dump()[1])
+    # AMI: one science exposure, a psf appended, asn_type and program set, dump(format="json").
+    asn = afl.asn_from_list([cal[0]], rule=rule("DMS_Level3_Base"), product_name="ami3_AB-Dor_F480M_1")
+    asn["products"][0]["members"].append({"expname": cal[1], "exptype": "psf"})
+    asn.data["asn_type"] = "ami3"
+    asn.data["program"] = "01093"
+    out.append(asn.dump(format="json"))
+    # NIRSpec fixed slit: a Stage 2 TSO rule with a product name, selfcal exposures appended.
+    asn = afl.asn_from_list([science(1)[0]], rule=rule("Asn_Lv2SpecTSO"), product_name="fs")
+    asn.data["program"] = "01309"
+    for name in science(3, "rate")[1:]:
+        asn["products"][0]["members"].append({"expname": name, "exptype": "selfcal"})
+    out.append(asn.dump())
+    # Imaging: the association's own suggested name kept.
+    asn = afl.asn_from_list(cal, rule=rule("DMS_Level3_Base"), product_name="image3_association")
+    asn.data["asn_type"] = "image3"
+    asn.data["program"] = "02739"
+    out.append(asn.dump(format="json"))
+    return out
+
+
+def test_the_notebooks_import_the_module():
+    def notebook_for(afl):
+        return lambda side: module_notebooks(afl, side.rule)
+
+    want = outcome(JWST, notebook_for(jwst_module))
+    for side in OUR_SIDES:
+        assert outcome(side, notebook_for(ours)) == want
