@@ -302,6 +302,11 @@ class Association(_MutableMapping):
         self.version_id = None
         self.meta = {}
 
+    def __getstate__(self):
+        # Copies and pickles hold the products as Python data.
+        self._materialise()
+        return self.__dict__.copy()
+
     @classmethod
     def _bare(cls, rule_name, items):
         data = {

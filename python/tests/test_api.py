@@ -72,6 +72,16 @@ def test_products_stay_in_rust_until_read():
     assert json.loads(before[1])["asn_type"] == "image3"
 
 
+def test_copies_and_pickles_hold_the_same_association():
+    import copy
+    import pickle
+
+    asn = make(["a_cal.fits", "b_cal.fits"], product_name="p")
+    assert copy.deepcopy(asn).dump() == asn.dump()
+    assert pickle.loads(pickle.dumps(asn)).dump() == asn.dump()
+    assert copy.copy(asn).dump() == asn.dump()
+
+
 def test_members_of_other_objects_are_members_as_in_jwst():
     asn = make([(pathlib.Path("a.fits"), "science")], product_name="p", with_exptype=True)
     member = asn["products"][0]["members"][0]
