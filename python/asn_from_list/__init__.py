@@ -106,23 +106,7 @@ class ACID:
         self.type = type
 
     def __str__(self):
-        # The keys read are those jwst's description reads: describing an association that
-        # lost them fails as jwst's does (a KeyError, also from a failed dump()).
-        if self._stage == "bare":
-            return f"Association {self.asn_name}"
-        data = self.data
-        if self._stage == "2":
-            lines = [f"Association {self.asn_name}", "        No constraints"]
-        else:
-            lines = [
-                f"{self.asn_name} with {len(data['products'])} products",
-                f"Rule={data['asn_rule']}",
-                str(data["constraints"]),
-                "Products:",
-            ]
-        for product in data["products"]:
-            lines.append(f"\t{product['name']} with {len(product['members'])} members")
-        return "\n".join(lines)
+        return self.id
 
     def __repr__(self):
         return f"ACID(id={self.id!r}, type={self.type!r})"

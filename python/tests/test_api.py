@@ -178,3 +178,10 @@ def test_auto_names_the_files_it_cannot_use(tmp_path):
     assert made
     with pytest.raises(ValueError, match="stage must be 2, 3 or None"):
         asn_from_list.auto(good, stage=1)
+
+
+@pytest.mark.parametrize("acid, kind", [("o002", "observation"), ("c1001", "background")])
+def test_an_acid_reads_as_its_id(acid, kind):
+    asn = make(["jw01_rate.fits"], rule="DMSLevel2bBase", acid=acid)
+    assert (str(asn.acid), asn.acid.type) == (acid, kind)
+    assert str(make(["a.fits"], product_name="p").acid) == "a3001"
