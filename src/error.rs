@@ -250,6 +250,15 @@ pub enum Error {
         pid: u32,
     },
 
+    /// The folder a folder of associations goes into cannot be made.
+    #[error("cannot make the folder '{}'", .path.display())]
+    MakeFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+
     /// Writing the output failed; an existing file at the output path is as it was.
     #[error("cannot write '{path}'", path = .path.display())]
     Write {
@@ -387,9 +396,38 @@ impl fmt::Display for KeyList {
     }
 }
 
+/// An error and each of its causes, one after another: `cannot read 'a.fits': No such file or
+/// directory (os error 2)`, as `anyhow`'s `{:#}` shows them.
+#[derive(Debug, Clone, Copy)]
+pub struct Causes<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_follow_the_error() {
+        let err = Error::MakeFolder {
+            path: "out".into(),
+            source: io::Error::new(io::ErrorKind::PermissionDenied, "denied"),
+        };
+        assert_eq!(
+            Causes(&err).to_string(),
+            "cannot make the folder 'out': denied"
+        );
+    }
 
     #[test]
     fn unknown_rule_lists_the_near_names() {

@@ -11,7 +11,8 @@
 //! - [`output`] puts that text where it belongs without ever destroying anything.
 //!
 //! [`check`] reads an association as the pipeline will, and [`header`] reads exposures' FITS
-//! primary headers for associations made from the files alone.
+//! primary headers for associations made from the files alone ([`header::run`] does a whole
+//! run, for any front end).
 //!
 //! # Example
 //!

@@ -6,23 +6,27 @@ mod argv;
 mod cli;
 mod dropin;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 use anyhow::{bail, Context};
 use asn_from_list::check::Report;
+use asn_from_list::error::Causes;
+use asn_from_list::header::run;
 use asn_from_list::input::Names;
 use asn_from_list::paths::{self, MemberPaths};
 use asn_from_list::{
-    build, header, json::Json, output, yaml::Yaml, Error, Format, Member, MetaKey, Output, Warning,
+    build, json::Json, output, yaml::Yaml, Error, Format, Member, Output, Warning,
 };
 use clap::FromArgMatches;
 
 use cli::{AutoConfig, CheckConfig, Cli, Command, Config};
+
+/// Who makes the associations of `--auto`, as their `constraints` say.
+const MADE_BY: &str = "asn-from-list --auto";
 
 /// Runs the program; `src/bin/asn_from_list.rs` runs it under the reference's name too.
 pub fn main() -> ExitCode {
@@ -110,46 +114,79 @@ fn install_dropin(dir: &Path) -> anyhow::Result<()> {
 fn auto(config: AutoConfig) -> anyhow::Result<()> {
     stop_cleanly_on_signals();
     let loaded = config.sources.load(&mut io::stdin().lock())?;
-    let Names { members, warnings } = loaded.members()?;
-    warnings.iter().for_each(warn);
-    let files: Vec<OsString> = members.iter().map(|m| m.expname.to_os_string()).collect();
-    forget(members);
-    let mut exposures = Vec::with_capacity(files.len());
-    let mut bad = 0;
-    for exposure in read_exposures(&files) {
-        match exposure {
-            Ok(exposure) => exposures.push(exposure),
-            Err(e) if config.skip_bad => say("warning", &format_args!("{e:#}; skipped")),
-            Err(e) => {
-                bad += 1;
-                say("error", &format_args!("{e:#}"));
+    let files: Vec<OsString> = {
+        let Names { members, warnings } = loaded.members()?;
+        warnings.iter().for_each(warn);
+        let files = members.iter().map(|m| m.expname.to_os_string()).collect();
+        forget(members);
+        files
+    };
+    // The lists as read are megabytes at 100,000 names, and the names are copied out.
+    drop(loaded);
+    // A count on standard error when there are thousands and someone is watching.
+    let counter = |done: usize, total: usize| {
+        if done == total {
+            let _ = writeln!(io::stderr(), "\rreading headers: {total} of {total}");
+        } else if done % 500 == 0 {
+            let _ = write!(io::stderr(), "\rreading headers: {done} of {total}");
+        }
+    };
+    let options = run::Options {
+        stages: config.stages,
+        skip_bad: config.skip_bad,
+        made_by: MADE_BY,
+        progress: (files.len() >= 1000 && io::stderr().is_terminal())
+            .then_some(&counter as run::Progress<'_>),
+    };
+    let run = match run::run(&files, &config.dir, &options) {
+        Ok(run) => run,
+        Err(err) => {
+            let message = err.to_string();
+            match err {
+                run::RunError::Unusable(bad) => {
+                    let them = if bad.len() == 1 { "it" } else { "them" };
+                    for file in &bad {
+                        say("error", &Causes(&file.error));
+                    }
+                    bail!("{message}; --skip-bad leaves {them} out");
+                }
+                run::RunError::Pool { error, skipped } => {
+                    skipped.iter().for_each(say_skipped);
+                    return Err(error.into());
+                }
+                other => return Err(other.into()),
             }
         }
+    };
+    forget(files);
+    run.skipped().iter().for_each(say_skipped);
+    let unused: Vec<String> = run
+        .unused()
+        .map(|(file, exp_type)| format!("{} ({})", file.to_string_lossy(), exp_type.to_uppercase()))
+        .collect();
+    if !unused.is_empty() {
+        say(
+            "warning",
+            &format_args!("in no association: {}", unused.join(", ")),
+        );
     }
-    if bad > 0 {
-        let (files, them) = if bad == 1 {
-            ("1 file".to_string(), "it")
-        } else {
-            (format!("{bad} files"), "them")
-        };
-        bail!("{files} cannot be used; --skip-bad leaves {them} out");
-    }
-    let rows = header::pool::pool(exposures)?;
-    let cwd = std::env::current_dir().context("cannot tell the current folder")?;
-    let made = header::associations(&rows, config.stages, &config.dir, &cwd);
-    let unused = report_unused(&rows, &made);
     if config.dry_run {
-        print_plan(&made)?;
+        let out = io::BufWriter::new(stdout()?.lock());
+        run::write_plan(run.made(), out).context("cannot write to standard output")?;
     } else {
-        write_associations(&config.dir, &made)?;
+        run::write_folder(&config.dir, run.made())?;
     }
     if io::stderr().is_terminal() {
-        let line = summary(made.len(), &config.dir, unused, config.dry_run);
+        let line = summary(run.made().len(), &config.dir, unused.len(), config.dry_run);
         say_line(&line);
     }
-    forget(made);
-    forget(rows);
+    forget(run);
     Ok(())
+}
+
+/// Says that a file is left out, and why.
+fn say_skipped(file: &run::BadFile) {
+    say("warning", &format_args!("{}; skipped", Causes(&file.error)));
 }
 
 /// What a run of `--auto` did, in one line: how many associations, where, and how many files
@@ -174,146 +211,10 @@ fn summary(associations: usize, dir: &Path, unused: usize, dry_run: bool) -> Str
     )
 }
 
-/// Names the files no association holds (darks, flats, modes no rule takes), so that none is
-/// dropped silently; returns how many.
-fn report_unused(rows: &[header::pool::Row], made: &[header::Made]) -> usize {
-    let mut used = vec![false; rows.len()];
-    for i in made.iter().flat_map(|m| m.rows()) {
-        used[*i] = true;
-    }
-    let unused: Vec<String> = rows
-        .iter()
-        .zip(&used)
-        .filter(|(_, used)| !**used)
-        .map(|(r, _)| {
-            format!(
-                "{} ({})",
-                r.exposure.name.to_string_lossy(),
-                r.exp_type.to_uppercase()
-            )
-        })
-        .collect();
-    if !unused.is_empty() {
-        say(
-            "warning",
-            &format_args!("in no association: {}", unused.join(", ")),
-        );
-    }
-    unused.len()
-}
-
-/// `--dry-run`: each association with its members and why each is there, and for Stage 3
-/// the keys that made the group.
-fn print_plan(made: &[header::Made]) -> anyhow::Result<()> {
-    let mut out = io::BufWriter::new(stdout()?.lock());
-    for (n, m) in made.iter().enumerate() {
-        let meta = |k| m.meta(k).unwrap_or("");
-        if n > 0 {
-            writeln!(out)?;
-        }
-        writeln!(
-            out,
-            "{}  {} {} {}",
-            m.file_name,
-            meta(MetaKey::AsnType),
-            meta(MetaKey::AsnId),
-            meta(MetaKey::AsnRule)
-        )?;
-        match &m.keys {
-            Some(keys) => writeln!(
-                out,
-                "  product {}  (grouped by {keys})",
-                m.product.to_string_lossy()
-            )?,
-            None => writeln!(out, "  product {}", m.product.to_string_lossy())?,
-        }
-        for (name, exptype, why) in m.members() {
-            let name = name.to_string_lossy();
-            if why.is_empty() || (m.keys.is_some() && *exptype == asn_from_list::ExpType::Science) {
-                writeln!(out, "    {:<19} {name}", exptype.as_str())?;
-            } else {
-                writeln!(out, "    {:<19} {name}  <- {why}", exptype.as_str())?;
-            }
-        }
-    }
-    out.flush().context("cannot write to standard output")
-}
-
-/// Writes each association into `dir`, which then holds exactly these (see
-/// [`output::write_folder`]).
-fn write_associations(dir: &Path, made: &[header::Made]) -> anyhow::Result<()> {
-    let texts: Vec<MadeJson<'_>> = made.iter().map(MadeJson).collect();
-    let parent = output::folder_of(dir);
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot make the folder '{}'", parent.display()))?;
-    let named: Vec<(&OsStr, &(dyn output::Render + Sync))> = made
-        .iter()
-        .zip(&texts)
-        .map(|(m, text)| {
-            (
-                OsStr::new(&m.file_name),
-                text as &(dyn output::Render + Sync),
-            )
-        })
-        .collect();
-    output::write_folder(dir, &named, &header::made_from_headers)?;
-    forget(named);
-    forget(texts);
-    Ok(())
-}
-
-/// An association made from headers, as JSON: its model is built when it is written, so that a
-/// run holds the models of the files being written only, not of all of them.
-struct MadeJson<'a>(&'a header::Made);
-
-impl output::Render for MadeJson<'_> {
-    fn render(&self, out: &mut dyn Write) -> io::Result<()> {
-        Json(&self.0.association()).render(out)
-    }
-}
-
 /// Leaves what a run built to the operating system, which frees it at exit faster than
 /// dropping it piece by piece.
 fn forget<T>(value: T) {
     std::mem::forget(value);
-}
-
-/// Reads the primary header of each file and checks it has the keywords its mode needs, on
-/// every core, in the files' order; with a count on standard error when there are thousands
-/// and someone is watching.
-fn read_exposures(files: &[OsString]) -> Vec<anyhow::Result<header::Exposure>> {
-    use std::sync::atomic::AtomicUsize;
-    let progress = files.len() >= 1000 && io::stderr().is_terminal();
-    let done = AtomicUsize::new(0);
-    let total = files.len();
-    let read = |part: &[OsString], report: bool| -> Vec<_> {
-        part.iter()
-            .map(|file| {
-                let exposure = header::read_primary_header(Path::new(file))
-                    .map_err(anyhow::Error::from)
-                    .and_then(|h| {
-                        let exposure = header::Exposure::new(file.clone(), h);
-                        header::pool::check_keywords(&exposure)?;
-                        Ok(exposure)
-                    });
-                let count = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if report && count % 500 == 0 {
-                    let _ = write!(io::stderr(), "\rreading headers: {count} of {total}");
-                }
-                exposure
-            })
-            .collect()
-    };
-    // The calling thread's run says how far all have got.
-    let exposures: Vec<_> =
-        asn_from_list::cores::per_core(files, |run, part| read(part, progress && run == 0))
-            .into_iter()
-            .flatten()
-            .collect();
-    if progress {
-        let _ = writeln!(io::stderr(), "\rreading headers: {0} of {0}", files.len());
-    }
-    exposures
 }
 
 /// Checks each association and reports what it finds on standard output: exit 1 when there

@@ -30,7 +30,8 @@ pub enum Severity {
     Warning,
 }
 
-/// One problem found in an association.
+/// One problem found in an association; a [`Report`] says which file it was found in
+/// ([`Report::findings`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// How much it matters.
@@ -98,6 +99,17 @@ impl Report {
                 fix: None,
             }],
         };
+        self.add(path, findings);
+    }
+
+    /// Checks the association whose bytes are `text`, as if read from `path` (whose extension
+    /// says JSON or YAML, and whose folder is where member files are looked for), and adds
+    /// what it finds: for an association held in memory.
+    pub fn check_text(&mut self, path: &Path, text: &[u8], files: MemberFiles) {
+        self.add(path, check(path, text, files));
+    }
+
+    fn add(&mut self, path: &Path, findings: Vec<Finding>) {
         for finding in &findings {
             match finding.severity {
                 Severity::Error => self.errors += 1,
@@ -108,6 +120,13 @@ impl Report {
             file: path.display().to_string(),
             findings,
         });
+    }
+
+    /// Every finding with the file it was found in, in the order checked.
+    pub fn findings(&self) -> impl Iterator<Item = (&str, &Finding)> + '_ {
+        self.files
+            .iter()
+            .flat_map(|f| f.findings.iter().map(|finding| (f.file.as_str(), finding)))
     }
 
     /// How many errors were found.

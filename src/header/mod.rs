@@ -10,6 +10,7 @@ pub mod naming;
 pub mod plan;
 pub mod pool;
 pub mod read;
+pub mod run;
 pub mod stage2;
 pub mod stage3;
 
@@ -22,7 +23,7 @@ pub use exposure::{Exposure, Role};
 pub use read::{read_primary_header, Header, Keyword};
 
 use crate::builder::CODE_VERSION;
-use crate::model::{AsnType, Association, Body, ExpType, Member, Meta, MetaKey, Naming, Products};
+use crate::model::{AsnType, Association, Body, ExpType, Member, MetaKey, Naming, Products};
 use crate::paths::MemberPaths;
 use plan::Name;
 
@@ -35,7 +36,10 @@ pub struct Made {
     pub product: OsString,
     /// Stage 3: the keys that made the group, for people to read.
     pub keys: Option<String>,
-    meta: Meta,
+    /// The meta keywords that differ between associations; the others are the same for every
+    /// association made from headers and are added when the association is built, so that a
+    /// run of 100,000 files does not hold ten strings for each of its associations.
+    meta: Identity,
     /// Every member with its type and why it is there; science members first.
     members: Vec<(Arc<OsStr>, ExpType<'static>, Arc<str>)>,
     /// The pool rows of the exposures it holds.
@@ -51,7 +55,10 @@ impl Made {
             .map(|(name, exptype, _)| Member::new(&**name, *exptype))
             .partition(|m| m.exptype == ExpType::Science);
         Association {
-            meta: self.meta.clone(),
+            meta: MetaKey::ALL
+                .iter()
+                .map(|&key| (key, self.meta(key).map(str::to_string)))
+                .collect(),
             body: Body::Products(Products {
                 naming: Naming::One(self.product.clone()),
                 science,
@@ -72,18 +79,64 @@ impl Made {
 
     /// A meta keyword's value.
     pub fn meta(&self, key: MetaKey) -> Option<&str> {
-        self.meta.get(key).flatten()
+        let m = &self.meta;
+        match key {
+            MetaKey::AsnType => Some(m.asn_type),
+            MetaKey::AsnRule => Some(&m.asn_rule),
+            MetaKey::VersionId => None,
+            MetaKey::CodeVersion => Some(CODE_VERSION),
+            MetaKey::DegradedStatus => Some(DEGRADED_STATUS),
+            MetaKey::Program => Some(&m.program),
+            MetaKey::Constraints => Some(&m.constraints),
+            MetaKey::AsnId => Some(&m.asn_id),
+            MetaKey::Target => Some(&m.target),
+            MetaKey::AsnPool => Some(ASN_POOL),
+        }
     }
 }
 
-/// The `constraints` every association made from headers holds: how a folder's own
-/// associations are told from anything else in it.
-pub const CONSTRAINTS: &str = "made from FITS headers by asn-from-list --auto";
+/// What the generator writes as `degraded_status` when no exposure is flagged.
+const DEGRADED_STATUS: &str = "No known degraded exposures in association.";
+/// The pool an association made from headers names: none, as there is no pool file.
+const ASN_POOL: &str = "none";
+
+/// The meta keywords that tell one association made from headers from another, each value
+/// shared with every other association that has it (a run has few programs, candidates,
+/// targets and rules, and one `constraints`).
+#[derive(Debug, Clone)]
+struct Identity {
+    asn_type: &'static str,
+    /// `candidate_` and the rule's name.
+    asn_rule: Arc<str>,
+    program: Arc<str>,
+    constraints: Arc<str>,
+    asn_id: Arc<str>,
+    target: Arc<str>,
+}
+
+/// One shared copy of each distinct text.
+#[derive(Default)]
+struct Interned(HashMap<String, Arc<str>>);
+
+impl Interned {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.into();
+        self.0.insert(text.to_string(), shared.clone());
+        shared
+    }
+}
+
+/// How the `constraints` of every association made from headers starts, followed by " by "
+/// and who made it: how a folder's own associations are told from anything else in it.
+pub const CONSTRAINTS: &str = "made from FITS headers";
 
 /// Whether the file at `path` is an association made from headers, and so one a new run into
 /// its folder may replace or remove: a regular file (not a link) named as the generator names
-/// associations (`jw*_asn.json`, lower case, no blanks) whose JSON `constraints` is
-/// [`CONSTRAINTS`]. Anything else, an association made another way included, is not.
+/// associations (`jw*_asn.json`, lower case, no blanks) whose JSON `constraints` starts with
+/// [`CONSTRAINTS`], whoever made it. Anything else, an association made another way included, is not.
 pub fn made_from_headers(path: &Path) -> bool {
     #[derive(serde::Deserialize)]
     struct Marked {
@@ -98,7 +151,7 @@ pub fn made_from_headers(path: &Path) -> bool {
         && std::fs::read(path)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Marked>(&bytes).ok())
-            .is_some_and(|m| m.constraints == CONSTRAINTS)
+            .is_some_and(|m| m.constraints.starts_with(CONSTRAINTS))
 }
 
 /// Whether `name` has the form of an association's file name ([`naming::file_name`]):
@@ -134,8 +187,14 @@ pub enum Stages {
 
 /// The associations of `pool` for `stages`, Stage 2 first, their members written relative to
 /// `dir` (where they will be written; relative to `cwd`), numbered per candidate and type in
-/// the order made.
-pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) -> Vec<Made> {
+/// the order made; their `constraints` say they were made from headers by `made_by`.
+pub fn associations(
+    pool: &[pool::Row],
+    stages: Stages,
+    dir: &Path,
+    cwd: &Path,
+    made_by: &str,
+) -> Vec<Made> {
     // Each exposure's name, as the associations in `dir` hold it, worked out once.
     let names: Vec<Arc<OsStr>> = pool
         .iter()
@@ -161,6 +220,17 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
         *number += 1;
         *number
     };
+    let constraints: Arc<str> = format!("{CONSTRAINTS} by {made_by}").into();
+    let mut interned = Interned::default();
+    let mut meta =
+        |asn_type: &'static str, rule: &str, program: &str, asn_id: &str, target: &str| Identity {
+            asn_type,
+            asn_rule: interned.get(&format!("candidate_{rule}")),
+            program: interned.get(program),
+            constraints: constraints.clone(),
+            asn_id: interned.get(asn_id),
+            target: interned.get(target),
+        };
     // The two stages are planned side by side.
     let (stage2, stage3) = std::thread::scope(|scope| {
         let stage3 = scope.spawn(|| match stages {
@@ -186,34 +256,22 @@ pub fn associations(pool: &[pool::Row], stages: Stages, dir: &Path, cwd: &Path) 
                 plans.shrink_to_fit();
             }
             let number = next(&planned.asn_id, planned.asn_type);
-            let file_name =
-                naming::file_name(&planned.program, &planned.asn_id, planned.asn_type, number);
-            let text = |s: &str| Some(s.to_string());
-            let meta = [
-                (MetaKey::AsnType, text(planned.asn_type.as_str())),
-                (
-                    MetaKey::AsnRule,
-                    Some(format!("candidate_{}", planned.rule)),
-                ),
-                (MetaKey::VersionId, None),
-                (MetaKey::CodeVersion, text(CODE_VERSION)),
-                (
-                    MetaKey::DegradedStatus,
-                    text("No known degraded exposures in association."),
-                ),
-                (MetaKey::Program, Some(planned.program)),
-                (MetaKey::Constraints, text(CONSTRAINTS)),
-                (MetaKey::AsnId, text(&planned.asn_id)),
-                (MetaKey::Target, Some(planned.target)),
-                (MetaKey::AsnPool, text("none")),
-            ]
-            .into_iter()
-            .collect();
             made.push(Made {
-                file_name,
+                file_name: naming::file_name(
+                    &planned.program,
+                    &planned.asn_id,
+                    planned.asn_type,
+                    number,
+                ),
+                meta: meta(
+                    planned.asn_type.as_str(),
+                    planned.rule,
+                    &planned.program,
+                    &planned.asn_id,
+                    &planned.target,
+                ),
                 keys: planned.keys,
                 rows: rows_of(planned.members.iter().map(|m| &m.name)),
-                meta,
                 members: planned
                     .members
                     .iter()
@@ -238,7 +296,13 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         };
-        let ours = format!("{{\"asn_type\": \"image2\", \"constraints\": \"{CONSTRAINTS}\"}}");
+        // As this version writes it for any front end, and as earlier versions wrote it.
+        let ours = format!("{{\"asn_type\": \"image2\", \"constraints\": \"{CONSTRAINTS} by x\"}}");
+        let earlier = r#"{"constraints": "made from FITS headers by asn-from-list --auto"}"#;
+        assert!(made_from_headers(&write(
+            "jw01234-o001_image2_00005_asn.json",
+            earlier
+        )));
         assert!(made_from_headers(&write(
             "jw01234-o001_image2_00001_asn.json",
             &ours

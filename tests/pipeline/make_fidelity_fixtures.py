@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Ask the reference asn_from_list what it writes for the command lines of the fidelity tests,
-and store its answers as tests/fixtures/fidelity.json (data for tests/fidelity.rs).
+and store its answers as tests/fixtures/fidelity.json (data for tests/integration/fidelity.rs).
 
     python3 -m venv ~/.cache/asn-ref && ~/.cache/asn-ref/bin/pip install -q jwst==3.0.0
     python3 tests/pipeline/make_fidelity_fixtures.py ~/.cache/asn-ref/bin/asn_from_list

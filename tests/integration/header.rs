@@ -1,15 +1,12 @@
 //! Exposures read from the header-mode scenarios (`tests/fixtures/header-mode`, copied from the
 //! shared specification): every file's primary header reads, and the role each exposure gets
 //! agrees with the types the pipeline's generator gave it (`expected.json`).
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::collections::HashMap;
 use std::fs;
 
+use crate::common::scenarios;
 use asn_from_list::header::{read_primary_header, Exposure, Role};
-use common::scenarios;
 use serde_json::Value;
 
 #[test]

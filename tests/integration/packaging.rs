@@ -1,14 +1,11 @@
 //! Installed and used the way astronomers work: completions that know the domain for both
 //! names, a man page with examples, help examples that paste, the drop-in name in messages,
 //! and example scripts that write where they are run.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::path::Path;
 use std::process::Command as StdCommand;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 
 fn generated(what: &str) -> String {

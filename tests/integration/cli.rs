@@ -1,13 +1,9 @@
 //! Black-box tests of the command line: what a user types, what they see, what is written.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 

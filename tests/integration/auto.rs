@@ -3,14 +3,11 @@
 //! generator's associations in `expected.json`) runs as the shared checks run it, and every
 //! association, Stage 2 and Stage 3, must be identical under the comparer's normalisation
 //! (`SPEC.md` §5).
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
@@ -821,18 +818,6 @@ mod signals {
             .unwrap()
     }
 
-    /// A small random number generator (xorshift), seeded so that a failure can be rerun.
-    struct Random(u64);
-
-    impl Random {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
-
     #[test]
     fn signals_and_kills_at_random_moments_leave_the_old_set_or_the_new_one_and_nothing_else() {
         let env = Env::new();
@@ -856,13 +841,9 @@ mod signals {
         assert_ne!(sets[0], sets[1]);
         assert_eq!(folder(&env.join("out")), sets[0]);
         assert!(sets[0].len() > 2000, "{}", sets[0].len());
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1;
-        eprintln!("seed {seed}, a run takes {took:?}");
-        let mut random = Random(seed);
+        eprintln!("a run takes {took:?}");
+        let mut random = Random::from_clock();
+        let seed = random.seed();
         let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGKILL];
         // Rounds that ended with the old set kept, and with the new one in place.
         let mut old_kept = 0;

@@ -3,9 +3,6 @@
 //!
 //! Device nodes are made in each test's own folder (never the machine's `/dev`). Tests that
 //! need root, or a capability the machine lacks, say so on standard error and skip.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -13,7 +10,7 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 
 /// What `asn-from-list -o - --product-name p a_cal.fits` writes, less its newline.
@@ -384,7 +381,7 @@ mod hard_links {
     use super::*;
     use std::io::Read as _;
     use std::thread;
-    use std::time::{Instant, SystemTime};
+    use std::time::Instant;
 
     const BACKUP: &str = ".out.json.asn-from-list.bak";
 
@@ -474,29 +471,6 @@ mod hard_links {
         assert_eq!(fs::read(&backup).unwrap(), b"secret");
     }
 
-    /// A small random number generator, seeded from the clock; the seed is printed so that a
-    /// failure can be replayed.
-    struct Random(u64);
-
-    impl Random {
-        fn new() -> Random {
-            let seed = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            eprintln!("random seed {seed}");
-            Random(u64::from(seed) | 1)
-        }
-
-        /// A number in `0..n`.
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
-
     /// Kills a run rewriting a hard-linked file of tens of MB at random moments: half anywhere
     /// in the run, half once the in-place write has begun. Afterwards the file
     /// is whole, old or new, or the copy holds the whole old content; a later run then
@@ -527,7 +501,7 @@ mod hard_links {
         let old = env.read("out.json");
         assert!(old.len() > 10_000_000, "tens of MB: {}", old.len());
         fs::hard_link(env.join("out.json"), env.join("link.json")).unwrap();
-        let mut random = Random::new();
+        let mut random = Random::from_clock();
         let (mut left_a_copy, mut left_new) = (0, 0);
         for kill in 0..16 {
             let mut child = run("new");

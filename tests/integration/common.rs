@@ -1,6 +1,5 @@
 //! What every integration test shares: a folder to run in, the command, and the checks a
 //! person would make afterwards. Like fd's `TestEnv`.
-#![allow(dead_code)] // Each test file uses its own part of this module.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -212,25 +211,6 @@ pub fn big_list(env: &Env, n: usize) -> &'static str {
     "names.txt"
 }
 
-/// The text with `code_version`'s value blanked, in JSON or YAML: it is this tool's own
-/// version, and everything else must match the reference.
-pub fn normalise(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            if let Some(rest) = line.strip_prefix("    \"code_version\": ") {
-                let comma = if rest.ends_with(',') { "," } else { "" };
-                format!("    \"code_version\": *{comma}")
-            } else if line.starts_with("code_version: ") {
-                "code_version: *".to_string()
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + if text.ends_with('\n') { "\n" } else { "" }
-}
-
 /// The header-mode scenario folders copied into `tests/fixtures`, in name order.
 pub fn scenarios() -> Vec<PathBuf> {
     scenarios_in("scenarios")
@@ -260,4 +240,36 @@ fn scenarios_in(folder: &str) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+/// A small random number generator (xorshift), seeded from the clock; the seed is printed and
+/// kept, so that a failure can be replayed.
+pub struct Random {
+    seed: u64,
+    state: u64,
+}
+
+impl Random {
+    pub fn from_clock() -> Random {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let seed = nanos as u64 | 1;
+        eprintln!("random seed {seed}");
+        Random { seed, state: seed }
+    }
+
+    /// The seed it started from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state % n
+    }
 }

@@ -1,12 +1,9 @@
 //! Associations the pipeline will accept: `--check` finds what would stop or mislead a run, and
 //! building warns of, or rewrites, member paths the pipeline would not find.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use serde_json::Value;
 

@@ -1,16 +1,13 @@
 //! List files (`--files-from`) and patterns as a user meets them: lists from `find -print0`,
 //! from Windows editors and old Macs, lists that are not lists at all, folders a pattern cannot
 //! read.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command as StdCommand;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 
 fn names(asn: &serde_json::Value) -> Vec<String> {
