@@ -78,7 +78,8 @@ def build_command(target=None, zig=False):
             ).stdout
             env["MACOSX_DEPLOYMENT_TARGET"] = printed.strip().split("=")[-1]
     if config.get("strip"):
-        # As maturin strips the module: for the last link only, so the library is shared.
+        # As maturin strips the module. `cargo rustc` gives it to the program's crate alone,
+        # so the library and its dependencies build as for any other release build.
         command += ["--", "-C", "strip=symbols"]
     print("Running `{}`".format(shlex.join(command)), file=sys.stderr, flush=True)
     result = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, check=False)
