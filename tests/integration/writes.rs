@@ -517,7 +517,10 @@ mod hard_links {
                 while !begun() && child.try_wait().unwrap().is_none() {
                     thread::sleep(Duration::from_micros(100));
                 }
-                thread::sleep(Duration::from_micros(random.below(150_000)));
+                // Half of these kill as soon as the write has begun, so that some kill lands
+                // inside it however fast the machine writes; the others somewhat later.
+                let later = if kill % 4 == 1 { 1_000 } else { 150_000 };
+                thread::sleep(Duration::from_micros(random.below(later)));
             }
             // SAFETY: kill() on a child's pid that has not been reaped yet.
             unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
