@@ -127,9 +127,39 @@ pub const KEPT: &[&str] = &[
     "PUPIL", "SUBARRAY", "SUBPXPNS", "SUBPXPTS", "TARGNAME", "TSOVISIT", "VISITYPE",
 ];
 
-/// Where `keyword` is in [`KEPT`], if it is kept.
+/// Where `keyword` is in [`KEPT`], if it is kept. Asked of every card of every header, so
+/// keywords are compared as numbers: their (at most eight) bytes, zero-padded, big-endian,
+/// which sort as the words do.
 pub(crate) fn kept(keyword: &str) -> Option<usize> {
-    KEPT.binary_search(&keyword).ok()
+    KEPT_CODES.binary_search(&code(keyword.as_bytes())?).ok()
+}
+
+/// [`KEPT`], each keyword as its [`code`].
+const KEPT_CODES: [u64; KEPT.len()] = {
+    let mut codes = [0; KEPT.len()];
+    let mut i = 0;
+    while i < KEPT.len() {
+        codes[i] = match code(KEPT[i].as_bytes()) {
+            Some(code) => code,
+            None => panic!("a FITS keyword has at most eight characters"),
+        };
+        i += 1;
+    }
+    codes
+};
+
+/// A keyword of at most eight bytes as one number; `None` for a longer one, which no card has.
+const fn code(keyword: &[u8]) -> Option<u64> {
+    if keyword.len() > 8 {
+        return None;
+    }
+    let mut bytes = [0; 8];
+    let mut i = 0;
+    while i < keyword.len() {
+        bytes[i] = keyword[i];
+        i += 1;
+    }
+    Some(u64::from_be_bytes(bytes))
 }
 
 /// A keyword's value with its text as the pool holds it; one copy per distinct value, shared
@@ -367,6 +397,16 @@ mod tests {
     #[test]
     fn kept_keywords_are_sorted_and_fit_a_mask() {
         assert!(KEPT.windows(2).all(|w| w[0] < w[1]), "KEPT must be sorted");
+        assert!(
+            KEPT_CODES.windows(2).all(|w| w[0] < w[1]),
+            "codes sort as words do"
+        );
+        for (i, keyword) in KEPT.iter().enumerate() {
+            assert_eq!(kept(keyword), Some(i));
+        }
+        for other in ["", "BAN", "BANDS", "END", "EXP_TYPES", "ZZZ", "ACT_I"] {
+            assert_eq!(kept(other), None, "{other}");
+        }
         assert!(KEPT.len() <= u64::BITS as usize);
     }
 
