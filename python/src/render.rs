@@ -106,6 +106,24 @@ impl<'py> Writer<'py> {
         Ok(())
     }
 
+    /// A list or tuple, `value`, of these `items`: a JSON array, as `json` writes both.
+    fn array(
+        &mut self,
+        value: &Bound<'py, PyAny>,
+        empty: bool,
+        items: impl Iterator<Item = Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        self.enter(value)?;
+        self.open(b'[', empty);
+        for (i, item) in items.enumerate() {
+            self.item(i == 0);
+            self.value(&item)?;
+        }
+        self.close(b']', empty);
+        self.open.pop();
+        Ok(())
+    }
+
     /// Any value, as `json.dumps` writes it with jwst's encoder.
     pub(crate) fn value(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
         if let Ok(text) = value.cast::<PyString>() {
@@ -123,25 +141,9 @@ impl<'py> Writer<'py> {
         } else if let Ok(products) = value.cast::<Products>() {
             products.get().write(self.py, self)?;
         } else if let Ok(list) = value.cast::<PyList>() {
-            self.enter(value)?;
-            let empty = list.is_empty();
-            self.open(b'[', empty);
-            for (i, item) in list.iter().enumerate() {
-                self.item(i == 0);
-                self.value(&item)?;
-            }
-            self.close(b']', empty);
-            self.open.pop();
+            self.array(value, list.is_empty(), list.iter())?;
         } else if let Ok(tuple) = value.cast::<PyTuple>() {
-            self.enter(value)?;
-            let empty = tuple.is_empty();
-            self.open(b'[', empty);
-            for (i, item) in tuple.iter().enumerate() {
-                self.item(i == 0);
-                self.value(&item)?;
-            }
-            self.close(b']', empty);
-            self.open.pop();
+            self.array(value, tuple.is_empty(), tuple.iter())?;
         } else if let Ok(dict) = value.cast::<PyDict>() {
             self.enter(value)?;
             let empty = dict.is_empty();
