@@ -31,8 +31,16 @@ struct Pool<'a> {
     /// Which of those classes have each value of the required mode keys: a science exposure
     /// looks at those of its own values only, not at every class of every program.
     by_required: HashMap<Vec<&'a str>, Vec<usize>>,
-    /// Rows of imprint exposures.
-    imprints: Vec<usize>,
+    /// Every row by the values of its required mode keys, each list in pool order: the rows
+    /// that can share a science exposure's mode (an optional key may still differ), so that
+    /// no rule looks through every row of the pool for each science exposure.
+    same_required: HashMap<Vec<&'a str>, Vec<usize>>,
+    /// Rows of background exposures (role, not `BKGDTARG`) by target.
+    backgrounds_of_target: HashMap<usize, Vec<usize>>,
+    /// Rows of MIRI target acquisition confirmations with an `OBS_ID`.
+    ta_confirms: Vec<usize>,
+    /// Rows of MIRI LRS fixed-slit exposures of an along-slit nod with a `PATT_NUM`.
+    lrs_nods: Vec<usize>,
     /// Per observation candidate, the direct image each WFSS grism exposure gets.
     wfss_direct: HashMap<(bool, usize), usize>,
     /// For each observation, a row of another one: a candidate holding it is the shared one.
@@ -52,6 +60,21 @@ impl std::ops::Index<usize> for Pool<'_> {
 impl Pool<'_> {
     fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// The rows whose required mode keys equal the science's, in pool order: a superset of
+    /// the rows of its mode ([`same_mode`]); none when it lacks a required key, as then no
+    /// row has its mode.
+    fn same_required(&self, science: usize) -> &[usize] {
+        required_mode(&self.rows[science])
+            .and_then(|values| self.same_required.get(&values))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Those of [`Pool::same_required`] before the science in pool order.
+    fn earlier_same_required(&self, science: usize) -> &[usize] {
+        let rows = self.same_required(science);
+        &rows[..rows.partition_point(|&j| j < science)]
     }
 }
 
@@ -79,7 +102,6 @@ fn required_mode(row: &Row) -> Option<Vec<&str>> {
 
 /// The Stage 2 associations of `rows`, in pool order of their science exposures.
 pub fn associations(rows: &[Row]) -> Vec<Planned> {
-    let with_role = |role| (0..rows.len()).filter(|&i| rows[i].role == role).collect();
     let backgrounds = classes(
         rows,
         (0..rows.len())
@@ -94,11 +116,33 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
             by_required.entry(values).or_default().push(at);
         }
     }
+    let mut same_required: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+    let mut backgrounds_of_target: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(values) = required_mode(row) {
+            same_required.entry(values).or_default().push(i);
+        }
+        if row.role == Role::Background {
+            backgrounds_of_target.entry(row.target).or_default().push(i);
+        }
+    }
     let pool = &Pool {
         rows,
         backgrounds,
         by_required,
-        imprints: with_role(Role::Imprint),
+        same_required,
+        backgrounds_of_target,
+        ta_confirms: (0..rows.len())
+            .filter(|&i| rows[i].exp_type == "mir_taconfirm" && rows[i].is_set("OBS_ID"))
+            .collect(),
+        lrs_nods: (0..rows.len())
+            .filter(|&i| {
+                let r = &rows[i];
+                r.exp_type == "mir_lrs-fixedslit"
+                    && patttype(r) == "along-slit-nod"
+                    && r.is_set("PATT_NUM")
+            })
+            .collect(),
         wfss_direct: wfss_directs(rows),
         foreign: foreign(rows),
         special: special_spectral(rows),
@@ -510,8 +554,10 @@ fn backgrounds(
     // of its mode through the background constraint, so it starts none of its own.
     if s.role == Role::Psf
         && s.is_set("BKGDTARG")
-        && (0..science)
-            .any(|j| within(j) && pool[j].role == Role::Science && same_mode(s, &pool[j]))
+        && pool
+            .earlier_same_required(science)
+            .iter()
+            .any(|&j| within(j) && pool[j].role == Role::Science && same_mode(s, &pool[j]))
     {
         return None;
     }
@@ -550,10 +596,10 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
     let s = &pool[science];
     let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     let all: Vec<usize> = pool
-        .imprints
+        .same_required(science)
         .iter()
         .copied()
-        .filter(|&i| i != science && within(i))
+        .filter(|&i| pool[i].role == Role::Imprint && i != science && within(i))
         .filter(|&i| same_mode(s, &pool[i]))
         .collect();
     let background = |i: usize| pool[i].is_set("BKGDTARG");
@@ -622,8 +668,10 @@ fn lrs_ta_confirm(
 }
 
 fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
-    (0..pool.len())
-        .filter(|&i| pool[i].exp_type == "mir_taconfirm" && within(i) && pool[i].is_set("OBS_ID"))
+    pool.ta_confirms
+        .iter()
+        .copied()
+        .filter(|&i| within(i))
         .map(|i| {
             Member::row(
                 i,
@@ -641,15 +689,12 @@ fn lrs_nods(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Member>> {
     let s = &pool[science];
-    let mut members: Vec<Member> = (0..pool.len())
+    let mut members: Vec<Member> = pool
+        .lrs_nods
+        .iter()
+        .copied()
         .filter(|&i| i != science && within(i))
-        .filter(|&i| {
-            let b = &pool[i];
-            b.exp_type == "mir_lrs-fixedslit"
-                && patttype(b) == "along-slit-nod"
-                && b.is_set("PATT_NUM")
-                && b.value("PATT_NUM") != s.value("PATT_NUM")
-        })
+        .filter(|&i| pool[i].value("PATT_NUM") != s.value("PATT_NUM"))
         .map(|i| {
             Member::row(
                 i,
@@ -717,15 +762,18 @@ fn nod_set<'a>(
             .iter()
             .all(|k| b.first_of(k) == s.first_of(k))
     };
-    (0..pool.len()).filter(move |&i| {
-        let b = &pool[i];
-        within(i)
-            && takes(b)
-            && match b.role {
-                Role::Background | Role::Imprint => true,
-                _ => is_science(b) && same_counts(b),
-            }
-    })
+    pool.same_required(science)
+        .iter()
+        .copied()
+        .filter(move |&i| {
+            let b = &pool[i];
+            within(i)
+                && takes(b)
+                && match b.role {
+                    Role::Background | Role::Imprint => true,
+                    _ => is_science(b) && same_counts(b),
+                }
+        })
 }
 
 /// The exposure that started the association the generator made for `science` under
@@ -758,7 +806,7 @@ fn first_member(
         .min();
     match earliest {
         Some(first)
-            if !(0..science).rev().any(|j| {
+            if !pool.earlier_same_required(science).iter().rev().any(|&j| {
                 within(j)
                     && is_science(&pool[j])
                     && (rule.accepts)(&pool[j])
@@ -869,13 +917,16 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
     // Background exposures of the association's keys join it as they are.
     let (_, image_type, keys) = WFSS.iter().find(|(t, ..)| *t == s.exp_type)?;
     let background_why: Arc<str> = "BKGDTARG=T, same target and keys".into();
-    let backgrounds = (0..pool.len())
+    let backgrounds = pool
+        .backgrounds_of_target
+        .get(&s.target)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .copied()
         .filter(|&i| i != science && within(i))
         .filter(|&i| {
             let b = &pool[i];
-            b.role == Role::Background
-                && (b.exp_type == s.exp_type || b.exp_type == *image_type)
-                && b.target == s.target
+            (b.exp_type == s.exp_type || b.exp_type == *image_type)
                 && ["PROGRAM", "INSTRUME"]
                     .iter()
                     .chain(keys.iter())
@@ -946,10 +997,29 @@ const WFSS: &[(&str, &str, &[&str])] = &[
 /// after it, or the one that started its association, or the first before it: with several
 /// filters, its own filter's (`SPEC.md` §4.5 item 1).
 fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
+    /// An association the WFSS rule gathers: its grism exposure and its first direct image.
     struct Gathered {
-        keys: Vec<Option<String>>,
         grism: Option<usize>,
-        directs: Vec<usize>,
+        direct: Option<usize>,
+    }
+    /// The associations of one set of keys: those still open to a grism exposure and to a
+    /// direct image, so that each exposure is offered only to those it can join.
+    #[derive(Default)]
+    struct Keyed {
+        any: bool,
+        without_grism: Vec<usize>,
+        without_direct: Vec<usize>,
+        first_direct: Option<usize>,
+    }
+    /// What a grism exposure and its direct image share: program, instrument, the mode's keys,
+    /// target.
+    fn keys<'r>(r: &'r Row, shared: &[&str]) -> (Vec<Option<&'r str>>, usize) {
+        let values = ["PROGRAM", "INSTRUME"]
+            .iter()
+            .chain(shared)
+            .map(|k| r.value(k))
+            .collect();
+        (values, r.target)
     }
     let mut chosen = HashMap::new();
     let candidates = by_observation(rows)
@@ -958,55 +1028,56 @@ fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
         .chain([(true, (0..rows.len()).collect())]);
     for (in_shared, candidate) in candidates {
         for (grism_type, image_type, shared) in WFSS {
-            let keys = |r: &Row| -> Vec<Option<String>> {
-                ["PROGRAM", "INSTRUME"]
-                    .iter()
-                    .chain(shared.iter())
-                    .map(|k| r.value(k).map(str::to_string))
-                    .chain([Some(r.target.to_string())])
-                    .collect()
-            };
+            // PSF references are science at Stage 2, and science images direct images.
+            let is_grism = |r: &Row| r.exp_type == *grism_type && is_science(r);
+            if !candidate.iter().any(|&i| is_grism(&rows[i])) {
+                continue;
+            }
             let mut gathered: Vec<Gathered> = Vec::new();
-            let mut again = Vec::new();
+            let mut by_keys: HashMap<_, Keyed> = HashMap::new();
             for &i in &candidate {
                 let r = &rows[i];
-                // PSF references are science at Stage 2, and science images direct images.
                 let direct = r.exp_type == *image_type && is_science(r);
-                if !(direct || (r.exp_type == *grism_type && is_science(r))) {
+                if !(direct || is_grism(r)) {
                     continue;
                 }
-                let k = keys(r);
-                let mut joined = false;
-                for g in gathered.iter_mut().filter(|g| g.keys == k) {
-                    if direct {
-                        g.directs.push(i);
-                        joined = true;
-                    } else if g.grism.is_none() {
-                        g.grism = Some(i);
-                        joined = true;
-                    }
-                }
-                if !joined {
-                    gathered.push(Gathered {
-                        keys: k,
-                        grism: (!direct).then_some(i),
-                        directs: if direct { vec![i] } else { Vec::new() },
-                    });
-                }
+                let keyed = by_keys.entry(keys(r, shared)).or_default();
                 if direct {
-                    again.push(i);
-                }
-            }
-            for i in again {
-                let k = keys(&rows[i]);
-                for g in gathered.iter_mut().filter(|g| g.keys == k) {
-                    if !g.directs.contains(&i) {
-                        g.directs.push(i);
+                    keyed.first_direct.get_or_insert(i);
+                    // A direct image joins every association of its keys.
+                    if keyed.any {
+                        for g in keyed.without_direct.drain(..) {
+                            gathered[g].direct = Some(i);
+                        }
+                        continue;
                     }
+                } else if !keyed.without_grism.is_empty() {
+                    // A grism exposure joins every one that has none yet.
+                    for g in keyed.without_grism.drain(..) {
+                        gathered[g].grism = Some(i);
+                    }
+                    continue;
+                }
+                keyed.any = true;
+                if direct {
+                    keyed.without_grism.push(gathered.len());
+                } else {
+                    keyed.without_direct.push(gathered.len());
+                }
+                gathered.push(Gathered {
+                    grism: (!direct).then_some(i),
+                    direct: direct.then_some(i),
+                });
+            }
+            // Direct images are offered once more: an association that had none takes the
+            // first of its keys.
+            for keyed in by_keys.into_values() {
+                for g in keyed.without_direct {
+                    gathered[g].direct = keyed.first_direct;
                 }
             }
             for g in gathered {
-                if let (Some(grism), Some(&direct)) = (g.grism, g.directs.first()) {
+                if let (Some(grism), Some(direct)) = (g.grism, g.direct) {
                     chosen.insert((in_shared, grism), direct);
                 }
             }
