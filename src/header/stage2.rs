@@ -291,7 +291,7 @@ pub(super) static RULES: &[Rule] = &[
     }),
     // Imaging science, PSF references calibrated as science too (`rules_level2b.py:138-173`).
     Rule {
-        attach: backgrounds,
+        attach: image_backgrounds,
         ..rule("Asn_Lv2Image", AsnType::Image2, |r| {
             imaging(r) && !r.is_tso() && matches!(r.role, Role::Science | Role::Psf)
         })
@@ -588,6 +588,16 @@ fn backgrounds(
             })
             .collect(),
     )
+}
+
+/// `Asn_Lv2Image`'s backgrounds: those of [`backgrounds`] that are no time series, as
+/// `Constraint_NotTSO` holds for every member (`rules_level2b.py:162-170`).
+fn image_backgrounds(
+    pool: &Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Member>> {
+    backgrounds(pool, science, &|i| within(i) && !pool[i].is_tso())
 }
 
 /// Imprints of the science's mode, pruned as `prune_imprints` does
