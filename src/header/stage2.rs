@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use super::exposure::Role;
 use super::pool::{
-    coron_detector, fixed_slit_path, ifu_path, lamp_path, soss_calibrated, Row, ACQUISITIONS,
-    IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
+    coron_detector, fixed_slit_path, ifu_path, lamp_path, soss_calibrated, Row, Suffix,
+    ACQUISITIONS, IMAGE2_NONSCIENCE, IMAGE2_SCIENCE, MODE_KEYS, SPEC2_SCIENCE,
 };
 use crate::model::{AsnType, ExpType};
 
@@ -177,12 +177,27 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
-                let target =
-                    pool[first_member(pool, rule, science, &in_candidate, &attached)].target;
+                let first = first_member(pool, rule, science, &in_candidate, &attached);
+                let target = pool[first].target;
+                // `Constraint_Base` holds the first `TSOVISIT=T` of the association
+                // (`is_tso`), and an exposure renamed after that takes the per-integration
+                // suffix, a background too. Those joined before the science, when another
+                // member started the association, did not see the science's.
+                let tso = s.value("TSOVISIT") == Some("t");
+                let joined_before = |i: usize| first != science && i < science;
                 let members =
                     std::iter::once(Member::row(science, ExpType::Science, nothing.clone()))
                         .chain(attached)
-                        .map(|m| m.renamed(rows, |row, _| row.stage2_suffix(rule.coronagraphy)))
+                        .map(|m| {
+                            let after = !matches!(m.name, Name::Row(i) if joined_before(i));
+                            m.renamed(rows, |row, _| {
+                                if tso && after && !ACQUISITIONS.contains(&row.exp_type.as_str()) {
+                                    Suffix::Rateints
+                                } else {
+                                    row.stage2_suffix(rule.coronagraphy)
+                                }
+                            })
+                        })
                         .collect();
                 proposals.push(Planned {
                     asn_type: rule.asn_type,
