@@ -565,6 +565,9 @@ fn backgrounds(
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Member>> {
     let s = &pool[science];
+    // Every member has the `EXP_TYPE` of the first: each rule that attaches these
+    // backgrounds constrains it with one value, which the first member pins.
+    let within = |i: usize| within(i) && pool[i].exp_type == s.exp_type;
     // A PSF reference with `BKGDTARG` set joins the association of an earlier science exposure
     // of its mode through the background constraint, so it starts none of its own.
     if s.role == Role::Psf
