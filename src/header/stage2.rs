@@ -35,14 +35,12 @@ struct Pool<'a> {
     /// that can share a science exposure's mode (an optional key may still differ), so that
     /// no rule looks through every row of the pool for each science exposure.
     same_required: HashMap<Vec<&'a str>, Vec<usize>>,
-    /// Rows of background exposures (role, not `BKGDTARG`) by target.
-    backgrounds_of_target: HashMap<usize, Vec<usize>>,
     /// Rows of MIRI target acquisition confirmations with an `OBS_ID`.
     ta_confirms: Vec<usize>,
     /// Rows of MIRI LRS fixed-slit exposures of an along-slit nod with a `PATT_NUM`.
     lrs_nods: Vec<usize>,
     /// Per observation candidate, the direct image each WFSS grism exposure gets.
-    wfss_direct: HashMap<(bool, usize), usize>,
+    wfss: HashMap<(bool, usize), Wfss>,
     /// For each observation, a row of another one: a candidate holding it is the shared one.
     foreign: HashMap<&'a str, usize>,
     /// Per candidate and science row, what `Asn_Lv2SpecSpecial` attaches to it.
@@ -117,13 +115,9 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         }
     }
     let mut same_required: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
-    let mut backgrounds_of_target: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         if let Some(values) = required_mode(row) {
             same_required.entry(values).or_default().push(i);
-        }
-        if row.role == Role::Background {
-            backgrounds_of_target.entry(row.target).or_default().push(i);
         }
     }
     let pool = &Pool {
@@ -131,7 +125,6 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         backgrounds,
         by_required,
         same_required,
-        backgrounds_of_target,
         ta_confirms: (0..rows.len())
             .filter(|&i| rows[i].exp_type == "mir_taconfirm" && rows[i].is_set("OBS_ID"))
             .collect(),
@@ -143,7 +136,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                     && r.is_set("PATT_NUM")
             })
             .collect(),
-        wfss_direct: wfss_directs(rows),
+        wfss: wfss_gathered(rows),
         foreign: foreign(rows),
         special: special_spectral(rows),
     };
@@ -923,43 +916,33 @@ fn ifu_nods(
     Some(members)
 }
 
-/// WFSS: the direct image the generator's association for this grism exposure holds first
-/// (worked out once, [`wfss_directs`]), as its Stage 3 products' names; no direct image, no
-/// association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
+/// WFSS: the direct image the generator's association for this grism exposure holds first,
+/// as its Stage 3 products' names, and the backgrounds that joined that association (worked
+/// out once, [`wfss_gathered`]); no direct image, no association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
 fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
     let s = &pool[science];
     let shared = pool
         .foreign
         .get(s.observation.as_str())
         .is_some_and(|&j| within(j));
-    let direct = *pool
-        .wfss_direct
+    let gathered = pool
+        .wfss
         .get(&(shared, science))
-        .filter(|&&d| within(d))?;
+        .filter(|g| within(g.direct))?;
+    let direct = gathered.direct;
     let acid = if shared {
         SHARED_CANDIDATE
     } else {
         s.observation.as_str()
     };
     let root = super::naming::wfss_direct_image_root(&pool[direct], acid, s.exp_type == "nis_wfss");
-    // Background exposures of the association's keys join it as they are.
-    let (_, image_type, keys) = WFSS.iter().find(|(t, ..)| *t == s.exp_type)?;
+    // Background exposures of the association's keys that joined it, as they are.
     let background_why: Arc<str> = "BKGDTARG=T, same target and keys".into();
-    let backgrounds = pool
-        .backgrounds_of_target
-        .get(&s.target)
-        .map_or(&[][..], Vec::as_slice)
+    let backgrounds = gathered
+        .backgrounds
         .iter()
         .copied()
         .filter(|&i| i != science && within(i))
-        .filter(|&i| {
-            let b = &pool[i];
-            (b.exp_type == s.exp_type || b.exp_type == *image_type)
-                && ["PROGRAM", "INSTRUME"]
-                    .iter()
-                    .chain(keys.iter())
-                    .all(|k| b.value(k) == s.value(k))
-        })
         .map(|i| Member::row(i, ExpType::Background, background_why.clone()));
     let why: Arc<str> = format!(
         "direct image {}",
@@ -1016,25 +999,36 @@ const WFSS: &[(&str, &str, &[&str])] = &[
     ("mir_wfss", "mir_image", &["DETECTOR"]),
 ];
 
-/// The direct image each WFSS grism exposure gets: the first direct image its association
-/// holds, as the generator gathers them (`AsnMixin_Lv2WFSS.find_closest_direct` falls back to
-/// the first one when every `EXPSPCIN` is equal). In pool order an exposure joins every
-/// association of its keys that takes it (a grism one only while the association has no grism
-/// exposure) and starts one when none does; direct images are then offered once more to the
-/// associations made after them. So a grism exposure gets the next direct image of its keys
-/// after it, or the one that started its association, or the first before it: with several
-/// filters, its own filter's (`SPEC.md` §4.5 item 1).
-fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
-    /// An association the WFSS rule gathers: its grism exposure and its first direct image.
+/// What the WFSS rule's association for a grism exposure holds besides it.
+struct Wfss {
+    /// Its first direct image.
+    direct: usize,
+    /// The background exposures that joined it, in pool order.
+    backgrounds: Vec<usize>,
+}
+
+/// The association each WFSS grism exposure gets, as the generator gathers them: its first
+/// direct image (`AsnMixin_Lv2WFSS.find_closest_direct` falls back to the first one when every
+/// `EXPSPCIN` is equal) and its backgrounds. In pool order an exposure joins every association
+/// of its keys that takes it (a grism one only while the association has no grism exposure)
+/// and starts one when none does; direct images are then offered once more to the
+/// associations made after them, backgrounds are not. So a grism exposure gets the next direct
+/// image of its keys after it, or the one that started its association, or the first before
+/// it: with several filters, its own filter's (`SPEC.md` §4.5 item 1); and the backgrounds
+/// that came while its association was open.
+fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
+    /// An association the WFSS rule gathers.
     struct Gathered {
         grism: Option<usize>,
         direct: Option<usize>,
+        backgrounds: Vec<usize>,
     }
-    /// The associations of one set of keys: those still open to a grism exposure and to a
-    /// direct image, so that each exposure is offered only to those it can join.
+    /// The associations of one set of keys: all of them, and those still open to a grism
+    /// exposure and without a direct image, so that each exposure is offered only to those it
+    /// changes.
     #[derive(Default)]
     struct Keyed {
-        any: bool,
+        all: Vec<usize>,
         without_grism: Vec<usize>,
         without_direct: Vec<usize>,
         first_direct: Option<usize>,
@@ -1066,35 +1060,47 @@ fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
             for &i in &candidate {
                 let r = &rows[i];
                 let direct = r.exp_type == *image_type && is_science(r);
-                if !(direct || is_grism(r)) {
+                let background = r.role == Role::Background
+                    && (r.exp_type == *grism_type || r.exp_type == *image_type);
+                if !(direct || background || is_grism(r)) {
                     continue;
                 }
                 let keyed = by_keys.entry(keys(r, shared)).or_default();
                 if direct {
                     keyed.first_direct.get_or_insert(i);
-                    // A direct image joins every association of its keys.
-                    if keyed.any {
-                        for g in keyed.without_direct.drain(..) {
-                            gathered[g].direct = Some(i);
-                        }
-                        continue;
+                }
+                // A direct image or a background joins every association of its keys; a
+                // grism exposure every one that has none yet.
+                if direct && !keyed.all.is_empty() {
+                    for g in keyed.without_direct.drain(..) {
+                        gathered[g].direct = Some(i);
                     }
-                } else if !keyed.without_grism.is_empty() {
-                    // A grism exposure joins every one that has none yet.
+                    continue;
+                }
+                if background && !keyed.all.is_empty() {
+                    for &g in &keyed.all {
+                        gathered[g].backgrounds.push(i);
+                    }
+                    continue;
+                }
+                if !direct && !background && !keyed.without_grism.is_empty() {
                     for g in keyed.without_grism.drain(..) {
                         gathered[g].grism = Some(i);
                     }
                     continue;
                 }
-                keyed.any = true;
-                if direct {
-                    keyed.without_grism.push(gathered.len());
-                } else {
-                    keyed.without_direct.push(gathered.len());
+                let at = gathered.len();
+                keyed.all.push(at);
+                if !direct {
+                    keyed.without_direct.push(at);
+                }
+                if direct || background {
+                    keyed.without_grism.push(at);
                 }
                 gathered.push(Gathered {
-                    grism: (!direct).then_some(i),
+                    grism: (!direct && !background).then_some(i),
                     direct: direct.then_some(i),
+                    backgrounds: if background { vec![i] } else { Vec::new() },
                 });
             }
             // Direct images are offered once more: an association that had none takes the
@@ -1106,7 +1112,14 @@ fn wfss_directs(rows: &[Row]) -> HashMap<(bool, usize), usize> {
             }
             for g in gathered {
                 if let (Some(grism), Some(direct)) = (g.grism, g.direct) {
-                    chosen.insert((in_shared, grism), direct);
+                    let backgrounds = g.backgrounds;
+                    chosen.insert(
+                        (in_shared, grism),
+                        Wfss {
+                            direct,
+                            backgrounds,
+                        },
+                    );
                 }
             }
         }
