@@ -703,19 +703,42 @@ fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
         .collect()
 }
 
-/// MIRI LRS along-slit nod: every other nod position is a background.
+/// MIRI LRS along-slit nod: the nods of one other position are backgrounds
+/// (`jwst/associations/lib/rules_level2b.py:648-765`). A nod joins when its `PATT_NUM` does not
+/// hold the science's (`is_current_patt_num`), and that constraint then pins the `PATT_NUM` of
+/// the first nod that joined: those after the science in pool order come first, then the
+/// science nods before and after it as the generator offers them again (in pool order).
 fn lrs_nods(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Member>> {
     let s = &pool[science];
-    let mut members: Vec<Member> = pool
+    let own = s.value("PATT_NUM").unwrap_or_default();
+    let other = |i: usize| {
+        i != science && within(i) && !pool[i].value("PATT_NUM").is_some_and(|p| p.contains(own))
+    };
+    let after = pool
         .lrs_nods
         .iter()
         .copied()
-        .filter(|&i| i != science && within(i))
-        .filter(|&i| pool[i].value("PATT_NUM") != s.value("PATT_NUM"))
+        .filter(|&i| i > science && other(i));
+    let again = pool
+        .lrs_nods
+        .iter()
+        .copied()
+        .filter(|&i| is_science(&pool[i]) && other(i));
+    let mut rows: Vec<usize> = Vec::new();
+    let mut pinned = None;
+    for i in after.chain(again) {
+        let position = pool[i].value("PATT_NUM");
+        if *pinned.get_or_insert(position) == position && !rows.contains(&i) {
+            rows.push(i);
+        }
+    }
+    rows.sort_unstable();
+    let mut members: Vec<Member> = rows
+        .into_iter()
         .map(|i| {
             Member::row(
                 i,
@@ -1012,10 +1035,11 @@ struct Wfss {
 /// `EXPSPCIN` is equal) and its backgrounds. In pool order an exposure joins every association
 /// of its keys that takes it (a grism one only while the association has no grism exposure)
 /// and starts one when none does; direct images are then offered once more to the
-/// associations made after them, backgrounds are not. So a grism exposure gets the next direct
+/// associations made after them, and so are backgrounds of the direct image's type (a
+/// grism-type background is not). So a grism exposure gets the next direct
 /// image of its keys after it, or the one that started its association, or the first before
 /// it: with several filters, its own filter's (`SPEC.md` §4.5 item 1); and the backgrounds
-/// that came while its association was open.
+/// that came while its association was open, with those of the direct image's type before it.
 fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
     /// An association the WFSS rule gathers.
     struct Gathered {
@@ -1032,6 +1056,9 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
         without_grism: Vec<usize>,
         without_direct: Vec<usize>,
         first_direct: Option<usize>,
+        /// Backgrounds of the direct image's type, each with how many associations there were
+        /// once it had been offered.
+        image_backgrounds: Vec<(usize, usize)>,
     }
     /// What a grism exposure and its direct image share: program, instrument, the mode's keys,
     /// target.
@@ -1077,6 +1104,11 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                     }
                     continue;
                 }
+                if background && r.exp_type == *image_type {
+                    keyed
+                        .image_backgrounds
+                        .push((i, gathered.len() + usize::from(keyed.all.is_empty())));
+                }
                 if background && !keyed.all.is_empty() {
                     for &g in &keyed.all {
                         gathered[g].backgrounds.push(i);
@@ -1103,16 +1135,23 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                     backgrounds: if background { vec![i] } else { Vec::new() },
                 });
             }
-            // Direct images are offered once more: an association that had none takes the
-            // first of its keys.
+            // Exposures of the direct image's type are offered once more: an association
+            // that had no direct image takes the first of its keys, and one made after a
+            // background of that type takes it too.
             for keyed in by_keys.into_values() {
                 for g in keyed.without_direct {
                     gathered[g].direct = keyed.first_direct;
                 }
+                for (b, seen_by) in keyed.image_backgrounds {
+                    for &g in keyed.all.iter().filter(|&&g| g >= seen_by) {
+                        gathered[g].backgrounds.push(b);
+                    }
+                }
             }
             for g in gathered {
                 if let (Some(grism), Some(direct)) = (g.grism, g.direct) {
-                    let backgrounds = g.backgrounds;
+                    let mut backgrounds = g.backgrounds;
+                    backgrounds.sort_unstable();
                     chosen.insert(
                         (in_shared, grism),
                         Wfss {
