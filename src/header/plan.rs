@@ -58,10 +58,14 @@ impl Member {
         }
     }
 
-    /// Gives a `*_uncal.*` exposure the suffix `suffix` says its stage renames it with.
+    /// Gives a `*_uncal.*` exposure the suffix `suffix` says its stage renames it with, unless
+    /// the rule that attached it knew the suffix already; any other name keeps none.
     pub fn renamed(mut self, pool: &[Row], suffix: impl Fn(&Row, ExpType<'_>) -> Suffix) -> Member {
         if let Name::Row(i) = self.name {
-            self.suffix = pool[i].is_uncal().then(|| suffix(&pool[i], self.exptype));
+            self.suffix = pool[i].is_uncal().then(|| {
+                self.suffix
+                    .unwrap_or_else(|| suffix(&pool[i], self.exptype))
+            });
         }
         self
     }

@@ -178,13 +178,19 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                 // member started the association, did not see the science's.
                 let tso = s.value("TSOVISIT") == Some("t");
                 let joined_before = |i: usize| first != science && i < science;
+                let science_after_tso =
+                    (rule.science_after_time_series)(pool, science, &in_candidate);
                 let members =
                     std::iter::once(Member::row(science, ExpType::Science, nothing.clone()))
                         .chain(attached)
                         .map(|m| {
                             let after = !matches!(m.name, Name::Row(i) if joined_before(i));
+                            let renamed_after_tso = (tso && after)
+                                || (science_after_tso && m.name == Name::Row(science));
                             m.renamed(rows, |row, _| {
-                                if tso && after && !ACQUISITIONS.contains(&row.exp_type.as_str()) {
+                                if renamed_after_tso
+                                    && !ACQUISITIONS.contains(&row.exp_type.as_str())
+                                {
                                     Suffix::Rateints
                                 } else {
                                     row.stage2_suffix(rule.coronagraphy)
@@ -257,6 +263,10 @@ pub(super) struct Rule {
     /// Whether it gathers a whole nod set in one association and splits it per science
     /// (`AsnMixin_Lv2Nod`).
     nods: bool,
+    /// Whether a time series (`TSOVISIT=T`) joined the science's association before the
+    /// science did, as the rule gathers it (in the candidate the closure holds); then a
+    /// `*_uncal.*` science is renamed `_rateints` ([`associations`]).
+    science_after_time_series: fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> bool,
 }
 
 const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) -> Rule {
@@ -268,6 +278,7 @@ const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) 
         background_candidates: true,
         coronagraphy: true,
         nods: false,
+        science_after_time_series: |_, _, _| false,
     }
 }
 
@@ -424,18 +435,21 @@ pub(super) static RULES: &[Rule] = &[
     // MIRI's slitless prism; pruning keeps it over `Asn_Lv2Spec` when it has a direct image.
     Rule {
         attach: wfss,
+        science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSMIR", AsnType::Spec2, |r| {
             spectral_science(r) && r.exp_type == "mir_wfss" && !r.is_tso()
         })
     },
     Rule {
         attach: wfss,
+        science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSNIS", AsnType::Spec2, |r| {
             calibrated(r) && r.exp_type == "nis_wfss"
         })
     },
     Rule {
         attach: wfss,
+        science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSNRC", AsnType::Spec2, |r| {
             calibrated(r) && r.exp_type == "nrc_wfss"
         })
@@ -944,14 +958,7 @@ fn ifu_nods(
 /// out once, [`wfss_gathered`]); no direct image, no association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
 fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
     let s = &pool[science];
-    let shared = pool
-        .foreign
-        .get(s.observation.as_str())
-        .is_some_and(|&j| within(j));
-    let gathered = pool
-        .wfss
-        .get(&(shared, science))
-        .filter(|g| within(g.direct))?;
+    let (shared, gathered) = wfss_of(pool, science, within)?;
     let direct = gathered.direct;
     let acid = if shared {
         SHARED_CANDIDATE
@@ -965,8 +972,14 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
         .backgrounds
         .iter()
         .copied()
-        .filter(|&i| i != science && within(i))
-        .map(|i| Member::row(i, ExpType::Background, background_why.clone()));
+        .filter(|&(i, _)| i != science && within(i))
+        .map(|(i, after_time_series)| {
+            let mut member = Member::row(i, ExpType::Background, background_why.clone());
+            if after_time_series {
+                member.suffix = Some(Suffix::Rateints);
+            }
+            member
+        });
     let why: Arc<str> = format!(
         "direct image {}",
         pool[direct].exposure.name.to_string_lossy()
@@ -983,6 +996,29 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
         .chain(backgrounds)
         .collect(),
     )
+}
+
+/// The WFSS association of a grism exposure in the candidate `within` holds, and whether that
+/// candidate is the shared one; `None` without a direct image there.
+fn wfss_of<'p>(
+    pool: &'p Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<(bool, &'p Wfss)> {
+    let shared = pool
+        .foreign
+        .get(pool[science].observation.as_str())
+        .is_some_and(|&j| within(j));
+    let gathered = pool
+        .wfss
+        .get(&(shared, science))
+        .filter(|g| within(g.direct))?;
+    Some((shared, gathered))
+}
+
+/// Whether a time series joined the grism exposure's WFSS association before it.
+fn wfss_after_time_series(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> bool {
+    wfss_of(pool, science, within).is_some_and(|(_, g)| g.grism_after_time_series)
 }
 
 /// For each observation, a row of another observation, if there is one.
@@ -1026,8 +1062,11 @@ const WFSS: &[(&str, &str, &[&str])] = &[
 struct Wfss {
     /// Its first direct image.
     direct: usize,
-    /// The background exposures that joined it, in pool order.
-    backgrounds: Vec<usize>,
+    /// The background exposures that joined it, in pool order, each with whether a time
+    /// series had joined before it (then a `*_uncal.*` one is renamed `_rateints`).
+    backgrounds: Vec<(usize, bool)>,
+    /// Whether a time series had joined before the grism exposure did.
+    grism_after_time_series: bool,
 }
 
 /// The association each WFSS grism exposure gets, as the generator gathers them: its first
@@ -1045,7 +1084,10 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
     struct Gathered {
         grism: Option<usize>,
         direct: Option<usize>,
-        backgrounds: Vec<usize>,
+        backgrounds: Vec<(usize, bool)>,
+        /// Whether a time series has joined it (`Constraint_Base`'s `is_tso`).
+        time_series: bool,
+        grism_after_time_series: bool,
     }
     /// The associations of one set of keys: all of them, and those still open to a grism
     /// exposure and without a direct image, so that each exposure is offered only to those it
@@ -1093,8 +1135,14 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                     continue;
                 }
                 let keyed = by_keys.entry(keys(r, shared)).or_default();
+                let time_series = r.value("TSOVISIT") == Some("t");
                 if direct {
                     keyed.first_direct.get_or_insert(i);
+                }
+                if (direct || background) && time_series {
+                    for &g in &keyed.all {
+                        gathered[g].time_series = true;
+                    }
                 }
                 // A direct image or a background joins every association of its keys; a
                 // grism exposure every one that has none yet.
@@ -1111,13 +1159,17 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                 }
                 if background && !keyed.all.is_empty() {
                     for &g in &keyed.all {
-                        gathered[g].backgrounds.push(i);
+                        let before = gathered[g].time_series && !time_series;
+                        gathered[g].backgrounds.push((i, before));
                     }
                     continue;
                 }
                 if !direct && !background && !keyed.without_grism.is_empty() {
                     for g in keyed.without_grism.drain(..) {
-                        gathered[g].grism = Some(i);
+                        let g = &mut gathered[g];
+                        g.grism = Some(i);
+                        g.grism_after_time_series = g.time_series;
+                        g.time_series |= time_series;
                     }
                     continue;
                 }
@@ -1132,7 +1184,13 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                 gathered.push(Gathered {
                     grism: (!direct && !background).then_some(i),
                     direct: direct.then_some(i),
-                    backgrounds: if background { vec![i] } else { Vec::new() },
+                    backgrounds: if background {
+                        vec![(i, false)]
+                    } else {
+                        Vec::new()
+                    },
+                    time_series,
+                    grism_after_time_series: false,
                 });
             }
             // Exposures of the direct image's type are offered once more: an association
@@ -1144,7 +1202,8 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                 }
                 for (b, seen_by) in keyed.image_backgrounds {
                     for &g in keyed.all.iter().filter(|&&g| g >= seen_by) {
-                        gathered[g].backgrounds.push(b);
+                        let before = gathered[g].time_series;
+                        gathered[g].backgrounds.push((b, before));
                     }
                 }
             }
@@ -1157,6 +1216,7 @@ fn wfss_gathered(rows: &[Row]) -> HashMap<(bool, usize), Wfss> {
                         Wfss {
                             direct,
                             backgrounds,
+                            grism_after_time_series: g.grism_after_time_series,
                         },
                     );
                 }
