@@ -746,11 +746,13 @@ fn lrs_nods(
     let mut pinned = None;
     for i in after.chain(again) {
         let position = pool[i].value("PATT_NUM");
-        if *pinned.get_or_insert(position) == position && !rows.contains(&i) {
+        if *pinned.get_or_insert(position) == position {
             rows.push(i);
         }
     }
+    // Those after the science are offered twice.
     rows.sort_unstable();
+    rows.dedup();
     let mut members: Vec<Member> = rows
         .into_iter()
         .map(|i| {
@@ -955,7 +957,8 @@ fn ifu_nods(
 
 /// WFSS: the direct image the generator's association for this grism exposure holds first,
 /// as its Stage 3 products' names, and the backgrounds that joined that association (worked
-/// out once, [`wfss_gathered`]); no direct image, no association (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
+/// out once, [`wfss_gathered`]); no direct image, no association
+/// (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
 fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
     let s = &pool[science];
     let (shared, gathered) = wfss_of(pool, science, within)?;
