@@ -217,14 +217,12 @@ pub fn scenarios() -> Vec<PathBuf> {
 }
 
 /// Our own header-mode scenarios, made with the oracle (`tests/fixtures/header-mode/own`).
-#[allow(dead_code)]
 pub fn own_scenarios() -> Vec<PathBuf> {
     scenarios_in("own")
 }
 
 /// Scenarios that reach every generator rule a header can, and the situations of `SPEC.md`
 /// §4.5, made with the oracle (`tests/fixtures/header-mode/rules`).
-#[allow(dead_code)]
 pub fn rule_scenarios() -> Vec<PathBuf> {
     scenarios_in("rules")
 }
