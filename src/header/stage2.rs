@@ -348,7 +348,6 @@ pub(super) static RULES: &[Rule] = &[
         ..rule("Asn_Lv2NRSIFUNod", AsnType::Spec2, |r| {
             spectral_science(r)
                 && r.exp_type == "nrs_ifu"
-                && !r.is_tso()
                 && matches!(patttype(r), "2-point-nod" | "4-point-nod")
         })
     },
@@ -405,17 +404,22 @@ pub(super) static RULES: &[Rule] = &[
     Rule {
         attach: special_imprints,
         ..rule("Asn_Lv2SpecSpecial", AsnType::Spec2, |r| {
-            spectral(r) && matches!(r.role, Role::Background | Role::Psf | Role::Imprint)
+            spectral(r)
+                && matches!(r.role, Role::Background | Role::Psf | Role::Imprint)
+                && !long_wave_grism_time_series(r)
         })
     },
     rule("Asn_Lv2SpecTSO", AsnType::TsoSpec2, |r| {
         let t = r.exp_type.as_str();
         let excluded = (t == "nis_soss" && !soss_calibrated(r))
             || (t == "nrs_brightobj" && !fixed_slit_path(r))
-            || (t == "nrc_tsgrism"
-                && (r.value("PUPIL") == Some("clear") || r.value("DETECTOR") == Some("nrcblong")));
-        spectral_science(r)
-            && !grism(r)
+            || (t == "nrc_tsgrism" && r.value("PUPIL") == Some("clear"))
+            || long_wave_grism_time_series(r);
+        // Any spectral type but those with rules of their own, grisms included, on any path:
+        // pruning keeps a larger association of the same product when there is one.
+        calibrated(r)
+            && SPEC2_SCIENCE.contains(&t)
+            && is_science(r)
             && r.is_tso()
             && !matches!(
                 t,
@@ -437,7 +441,7 @@ pub(super) static RULES: &[Rule] = &[
         attach: wfss,
         science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSMIR", AsnType::Spec2, |r| {
-            spectral_science(r) && r.exp_type == "mir_wfss" && !r.is_tso()
+            spectral_science(r) && r.exp_type == "mir_wfss"
         })
     },
     Rule {
@@ -498,6 +502,12 @@ fn imaging(r: &Row) -> bool {
 /// Spectroscopic types (`SPEC2_SCIENCE_EXP_TYPES`), on a path that gives light.
 fn spectral(r: &Row) -> bool {
     calibrated(r) && SPEC2_SCIENCE.contains(&r.exp_type.as_str()) && ifu_path(r)
+}
+
+/// NIRCam grism time series on the long-wave detector, which `Constraint_Mode` leaves out of
+/// every rule that has it (`jwst/associations/lib/rules_level2_base.py:749-755`).
+fn long_wave_grism_time_series(r: &Row) -> bool {
+    r.exp_type == "nrc_tsgrism" && r.value("DETECTOR") == Some("nrcblong")
 }
 
 /// The NIRISS and NIRCam grisms, whose science only the WFSS rules take.
@@ -582,7 +592,7 @@ fn backgrounds(
         && pool
             .earlier_same_required(science)
             .iter()
-            .any(|&j| within(j) && pool[j].role == Role::Science && same_mode(s, &pool[j]))
+            .any(|&j| within(j) && is_science(&pool[j]) && same_mode(s, &pool[j]))
     {
         return None;
     }
