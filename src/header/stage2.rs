@@ -39,10 +39,8 @@ struct Pool<'a> {
     ta_confirms: Vec<usize>,
     /// Rows of MIRI LRS fixed-slit exposures of an along-slit nod with a `PATT_NUM`.
     lrs_nods: Vec<usize>,
-    /// Per observation candidate, the direct image each WFSS grism exposure gets.
+    /// Per candidate (whether the shared one) and grism exposure, its WFSS association.
     wfss: HashMap<(bool, usize), Wfss>,
-    /// For each observation, a row of another one: a candidate holding it is the shared one.
-    foreign: HashMap<&'a str, usize>,
     /// Per candidate and science row, what `Asn_Lv2SpecSpecial` attaches to it.
     special: HashMap<usize, Vec<usize>>,
 }
@@ -67,6 +65,13 @@ impl Pool<'_> {
         required_mode(&self.rows[science])
             .and_then(|values| self.same_required.get(&values))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `within` is the shared candidate's: only it holds the row past the end, as the
+    /// candidates of [`associations`] are made (even where the pool has one observation, and
+    /// the two hold the same rows). Ask it only of those, not of a narrower closure.
+    fn is_shared(&self, within: &dyn Fn(usize) -> bool) -> bool {
+        within(self.len())
     }
 
     /// Those of [`Pool::same_required`] before the science in pool order.
@@ -137,7 +142,6 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
             })
             .collect(),
         wfss: wfss_gathered(rows),
-        foreign: foreign(rows),
         special: special_spectral(rows),
     };
     let nothing: Arc<str> = "".into();
@@ -153,8 +157,12 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         let mut proposals = Vec::new();
         for rule in RULES.iter().filter(|rule| (rule.accepts)(s)) {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
-                let in_candidate =
-                    |i: usize| candidate == SHARED_CANDIDATE || pool[i].observation == candidate;
+                // The shared candidate holds every row, and the one past the end
+                // ([`Pool::is_shared`]).
+                let in_candidate = |i: usize| {
+                    candidate == SHARED_CANDIDATE
+                        || pool.rows.get(i).is_some_and(|r| r.observation == candidate)
+                };
                 let Some(attached) = (rule.attach)(pool, science, &in_candidate) else {
                     continue;
                 };
@@ -1018,10 +1026,7 @@ fn wfss_of<'p>(
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<(bool, &'p Wfss)> {
-    let shared = pool
-        .foreign
-        .get(pool[science].observation.as_str())
-        .is_some_and(|&j| within(j));
+    let shared = pool.is_shared(within);
     let gathered = pool
         .wfss
         .get(&(shared, science))
@@ -1032,26 +1037,6 @@ fn wfss_of<'p>(
 /// Whether a time series joined the grism exposure's WFSS association before it.
 fn wfss_after_time_series(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> bool {
     wfss_of(pool, science, within).is_some_and(|(_, g)| g.grism_after_time_series)
-}
-
-/// For each observation, a row of another observation, if there is one.
-fn foreign(rows: &[Row]) -> HashMap<&str, usize> {
-    let mut first: Vec<(&str, usize)> = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        if !first.iter().any(|(o, _)| *o == row.observation) {
-            first.push((&row.observation, i));
-        }
-        if first.len() > 1 {
-            break;
-        }
-    }
-    let mut foreign = HashMap::new();
-    for row in rows {
-        if let Some(&(_, i)) = first.iter().find(|(o, _)| *o != row.observation) {
-            foreign.insert(row.observation.as_str(), i);
-        }
-    }
-    foreign
 }
 
 /// The rows of each observation candidate, each in pool order.
