@@ -34,7 +34,9 @@ struct Pool<'a> {
     /// Every row by the values of its required mode keys, each list in pool order: the rows
     /// that can share a science exposure's mode (an optional key may still differ), so that
     /// no rule looks through every row of the pool for each science exposure.
-    same_required: HashMap<Vec<&'a str>, Vec<usize>>,
+    same_required: Vec<Vec<usize>>,
+    /// Per row, which of those lists holds it; `None` when it lacks a required key.
+    required_of: Vec<Option<usize>>,
     /// Rows of MIRI target acquisition confirmations with an `OBS_ID`.
     ta_confirms: Vec<usize>,
     /// Rows of MIRI LRS fixed-slit exposures of an along-slit nod with a `PATT_NUM`.
@@ -62,9 +64,7 @@ impl Pool<'_> {
     /// the rows of its mode ([`same_mode`]); none when it lacks a required key, as then no
     /// row has its mode.
     fn same_required(&self, science: usize) -> &[usize] {
-        required_mode(&self.rows[science])
-            .and_then(|values| self.same_required.get(&values))
-            .map_or(&[], Vec::as_slice)
+        self.required_of[science].map_or(&[], |at| &self.same_required[at])
     }
 
     /// Whether `within` is the shared candidate's: only it holds the row past the end, as the
@@ -119,17 +119,26 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
             by_required.entry(values).or_default().push(at);
         }
     }
-    let mut same_required: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+    let mut lists: HashMap<Vec<&str>, usize> = HashMap::new();
+    let mut same_required: Vec<Vec<usize>> = Vec::new();
+    let mut required_of = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        if let Some(values) = required_mode(row) {
-            same_required.entry(values).or_default().push(i);
-        }
+        let at = required_mode(row).map(|values| {
+            let at = *lists.entry(values).or_insert(same_required.len());
+            if at == same_required.len() {
+                same_required.push(Vec::new());
+            }
+            same_required[at].push(i);
+            at
+        });
+        required_of.push(at);
     }
     let pool = &Pool {
         rows,
         backgrounds,
         by_required,
         same_required,
+        required_of,
         ta_confirms: (0..rows.len())
             .filter(|&i| rows[i].exp_type == "mir_taconfirm" && rows[i].is_set("OBS_ID"))
             .collect(),
