@@ -28,9 +28,10 @@ struct Pool<'a> {
     /// mode (equal [`MODE_KEYS`]), each in pool order: a science exposure's mode is compared
     /// once per class.
     backgrounds: Vec<Vec<usize>>,
-    /// Which of those classes have each value of the required mode keys: a science exposure
-    /// looks at those of its own values only, not at every class of every program.
-    by_required: HashMap<Vec<&'a str>, Vec<usize>>,
+    /// Per list of [`Pool::same_required`], which of those classes have its values of the
+    /// required mode keys: a science exposure looks at those of its own values only, not at
+    /// every class of every program.
+    by_required: Vec<Vec<usize>>,
     /// Every row by the values of its required mode keys, each list in pool order: the rows
     /// that can share a science exposure's mode (an optional key may still differ), so that
     /// no rule looks through every row of the pool for each science exposure.
@@ -113,12 +114,6 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
             })
             .collect(),
     );
-    let mut by_required: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
-    for (at, class) in backgrounds.iter().enumerate() {
-        if let Some(values) = required_mode(&rows[class[0]]) {
-            by_required.entry(values).or_default().push(at);
-        }
-    }
     let mut lists: HashMap<Vec<&str>, usize> = HashMap::new();
     let mut same_required: Vec<Vec<usize>> = Vec::new();
     let mut required_of = Vec::with_capacity(rows.len());
@@ -132,6 +127,12 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
             at
         });
         required_of.push(at);
+    }
+    let mut by_required = vec![Vec::new(); same_required.len()];
+    for (at, class) in backgrounds.iter().enumerate() {
+        if let Some(list) = required_of[class[0]] {
+            by_required[list].push(at);
+        }
     }
     let pool = &Pool {
         rows,
@@ -615,9 +616,7 @@ fn backgrounds(
     }
     let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
     // Only classes with the science's required mode values can have its mode.
-    let classes = required_mode(s)
-        .and_then(|values| pool.by_required.get(&values))
-        .map_or(&[][..], Vec::as_slice);
+    let classes = pool.required_of[science].map_or(&[][..], |list| &pool.by_required[list]);
     let mut rows: Vec<usize> = classes
         .iter()
         .map(|&at| &pool.backgrounds[at])
