@@ -469,34 +469,43 @@ fn fill(staging: &Path, dir: &Path, items: &[(&OsStr, &(dyn Render + Sync))]) ->
         let mut text_bytes = Vec::new();
         return (0..items.len()).try_for_each(|i| write(i, make(i)?, &mut text_bytes));
     }
+    // Files go to the writers a batch at a time, so that the threads seldom wait on each
+    // other; one batch waits while each writer has one and the maker fills the next.
+    let per_batch = files_per_batch(writers);
+    let (queue, made) = std::sync::mpsc::sync_channel::<Vec<(usize, File)>>(1);
+    // A writer that fails drops the queue's end, which stops the making and the others.
+    let made = Mutex::new(Some(made));
+    let next = || match &*made.lock().unwrap_or_else(PoisonError::into_inner) {
+        Some(made) => made.recv().ok(),
+        None => None,
+    };
     std::thread::scope(|scope| {
-        let (queues, writing): (Vec<_>, Vec<_>) = (0..writers)
+        let writing: Vec<_> = (0..writers)
             .map(|_| {
-                // Files go to a writer a batch at a time, so that the threads seldom wait on
-                // each other; a few batches in flight keep it busy, far from the limit on
-                // open files.
-                let (queue, made) = std::sync::mpsc::sync_channel::<Vec<(usize, File)>>(4);
-                let writer = scope.spawn(move || {
+                scope.spawn(|| {
                     let mut text_bytes = Vec::new();
-                    made.into_iter()
-                        .flatten()
-                        .try_for_each(|(i, file)| write(i, file, &mut text_bytes))
-                });
-                (queue, writer)
+                    while let Some(batch) = next() {
+                        let written = batch
+                            .into_iter()
+                            .try_for_each(|(i, file)| write(i, file, &mut text_bytes));
+                        if written.is_err() {
+                            made.lock().unwrap_or_else(PoisonError::into_inner).take();
+                            return written;
+                        }
+                    }
+                    Ok(())
+                })
             })
-            .unzip();
-        // A writer that failed has stopped taking files: its error is the one to report.
-        let making = (0..items.len())
-            .step_by(FILES_PER_HANDOFF)
-            .enumerate()
-            .try_for_each(|(n, first)| {
-                let files = (first..items.len().min(first + FILES_PER_HANDOFF))
-                    .map(|i| Ok((i, make(i)?)))
-                    .collect::<Result<Vec<_>, Error>>()
-                    .map_err(Some)?;
-                queues[n % writers].send(files).map_err(|_| None)
-            });
-        drop(queues);
+            .collect();
+        // Stopped early by a failed writer, whose error is the one to report.
+        let making = (0..items.len()).step_by(per_batch).try_for_each(|first| {
+            let batch = (first..items.len().min(first + per_batch))
+                .map(|i| Ok((i, make(i)?)))
+                .collect::<Result<Vec<_>, Error>>()
+                .map_err(Some)?;
+            queue.send(batch).map_err(|_| None)
+        });
+        drop(queue);
         let written = writing
             .into_iter()
             .try_for_each(|w| w.join().expect("a writer does not panic"));
@@ -504,8 +513,14 @@ fn fill(staging: &Path, dir: &Path, items: &[(&OsStr, &(dyn Render + Sync))]) ->
     })
 }
 
-/// How many files [`fill`] hands a writer at a time.
-const FILES_PER_HANDOFF: usize = 16;
+/// How many files [`fill`] hands a writer at a time: 16, or fewer where the limit on open files
+/// is low, so that the files open at once (a batch for each writer, one waiting and one being
+/// made) take at most a quarter of it.
+fn files_per_batch(writers: usize) -> usize {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    let share = limit.unwrap_or(u64::MAX) / (4 * (writers as u64 + 2));
+    usize::try_from(share).unwrap_or(usize::MAX).clamp(1, 16)
+}
 
 /// Moves each file of `staging` into `dir`, replacing its namesake, then removes the files of
 /// `old` that the new set does not hold: where folders cannot be exchanged. Signals wait for

@@ -589,6 +589,43 @@ fn a_second_run_with_fewer_files_leaves_exactly_its_own_associations() {
     assert_eq!(env.entries(), ["fresh", "out"]);
 }
 
+/// Under a limit of 16 open files (`ulimit -n`; macOS's is 256 unless raised), hundreds of
+/// associations are still written, the same as without one.
+#[test]
+fn a_low_limit_on_open_files_still_writes_every_association() {
+    let env = Env::new();
+    let inputs = env.join("inputs");
+    fs::create_dir(&inputs).unwrap();
+    let names: Vec<String> = (1..=3)
+        .flat_map(|obs| (1..=60).map(move |n| (obs, n)))
+        .map(|(obs, n)| exposure(&inputs, obs, n))
+        .collect();
+    env.write("names.txt", names.join("\n").as_bytes());
+    env.cmd()
+        .current_dir(&inputs)
+        .args(["--auto", "-o", "../free", "--files-from", "../names.txt"])
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin!("asn-from-list");
+    let limited = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 16 && exec \"$0\" --auto -o ../limited --files-from ../names.txt",
+        ])
+        .arg(bin)
+        .current_dir(&inputs)
+        .output()
+        .unwrap();
+    assert!(
+        limited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&limited.stderr)
+    );
+    let free = folder(&env.join("free"));
+    assert!(free.len() > 180, "{} associations", free.len());
+    assert_eq!(folder(&env.join("limited")), free);
+}
+
 #[test]
 fn a_folder_holding_anything_else_is_refused_by_name_before_anything_is_written() {
     let dir = scenario("nirspec-ifu-2nod");
