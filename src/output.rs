@@ -14,7 +14,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rustix::fs::{Gid, Uid, XattrFlags};
+use rustix::fs::{Gid, Mode, OFlags, Uid, XattrFlags};
 use rustix::io::Errno;
 
 use crate::error::Error;
@@ -447,15 +447,16 @@ fn fill_and_swap(
 /// took). One thread makes every file, then, while the others render and write the texts.
 fn fill(staging: &Path, dir: &Path, items: &[(&OsStr, &(dyn Render + Sync))]) -> Result<(), Error> {
     let failed = |i: usize| write_error(&dir.join(items[i].0));
+    // Each file is made by its name in the open folder: its path is not looked up again.
+    let folder = File::open(staging).map_err(write_error(dir))?;
     let make = |i: usize| -> Result<File, Error> {
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
         // Held while the file is made, so that none appears once a signal has emptied the
         // folder.
         let _held = pending();
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(staging.join(items[i].0))
-            .map_err(failed(i))
+        rustix::fs::openat(&folder, items[i].0, flags, Mode::from_raw_mode(0o666))
+            .map(File::from)
+            .map_err(|e| failed(i)(e.into()))
     };
     let write = |i: usize, mut file: File, text_bytes: &mut Vec<u8>| -> Result<(), Error> {
         text_bytes.clear();
