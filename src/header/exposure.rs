@@ -121,10 +121,10 @@ pub(crate) const EMPTY: &[&str] = &["none", "", "null", "--", "n", "f", "false",
 /// exposure keeps these and nothing else of its header, so that a million exposures fit in
 /// memory. `TARGNAME` and `OBSERVTN` name targets and candidates.
 pub const KEPT: &[&str] = &[
-    "ACT_ID", "BAND", "BKGDTARG", "CHANNEL", "DETECTOR", "DMS_NOTE", "EXP_TYPE", "FILTER",
-    "FXD_SLIT", "GRATING", "INSTRUME", "IS_IMPRT", "IS_PSF", "LAMP", "MSAMETFL", "MSASTATE",
-    "NINTS", "NUMDTHPT", "OBSERVTN", "OBS_ID", "OPMODE", "PATTTYPE", "PATT_NUM", "PROGRAM",
-    "PUPIL", "SUBARRAY", "SUBPXPNS", "SUBPXPTS", "TARGNAME", "TSOVISIT", "VISITYPE",
+    "ACT_ID", "BAND", "BKGDTARG", "CHANNEL", "DETECTOR", "EXP_TYPE", "FILTER", "FXD_SLIT",
+    "GRATING", "INSTRUME", "IS_IMPRT", "IS_PSF", "LAMP", "MSAMETFL", "MSASTATE", "NINTS",
+    "NUMDTHPT", "OBSERVTN", "OBS_ID", "OPMODE", "PATTTYPE", "PATT_NUM", "PROGRAM", "PUPIL",
+    "SUBARRAY", "SUBPXPNS", "SUBPXPTS", "TARGNAME", "TSOVISIT", "VISITYPE",
 ];
 
 /// Where `keyword` is in [`KEPT`], if it is kept. Asked of every card of every header, so

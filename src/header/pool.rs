@@ -287,7 +287,7 @@ pub struct Row {
 }
 
 /// The Level 2 mode keys (`Constraint_Mode`, `jwst/associations/lib/rules_level2_base.py:713-771`),
-/// each the first of its keywords the header has, and whether it is required.
+/// each the first of its keywords the header sets, and whether it is required.
 pub(crate) const MODE_KEYS: &[(&[&str], bool)] = &[
     (&["PROGRAM"], true),
     (&["INSTRUME"], true),
@@ -302,7 +302,13 @@ pub(crate) const MODE_KEYS: &[(&[&str], bool)] = &[
 impl Row {
     /// The row of `exposure`, with no target number yet.
     fn new(exposure: Exposure) -> Row {
-        let first = |keys: &[&str]| keys.iter().find_map(|k| exposure.value(k));
+        // The first of the keywords that is set: the generator passes over its empty values.
+        let first = |keys: &[&str]| {
+            keys.iter().find_map(|k| {
+                let value = exposure.pool_value(k)?;
+                (!super::exposure::EMPTY.contains(&value)).then(|| value.to_string())
+            })
+        };
         Row {
             mode: MODE_KEYS.iter().map(|(keys, _)| first(keys)).collect(),
             exp_type: exposure.exp_type(),

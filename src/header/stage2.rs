@@ -445,14 +445,15 @@ pub(super) static RULES: &[Rule] = &[
             )
             && !excluded
     }),
-    // Science images of a wavefront-sensing visit (not NIRCam line-of-sight jitter), which
-    // `Asn_Lv2FGS` leaves out and `Asn_Lv2Image` takes as well (`rules_level2b.py:1241-1283`).
+    // Science images of a wavefront-sensing visit, which `Asn_Lv2FGS` leaves out and
+    // `Asn_Lv2Image` takes as well (`rules_level2b.py:1241-1283`). The rule leaves out NIRCam
+    // line-of-sight jitter by `DMS_NOTE`, which `asn_make_pool` always sets to "" (`mkpool.py:
+    // 20-28, 120-139`): no header's `DMS_NOTE` reaches it.
     rule("Asn_Lv2WFSC", AsnType::Image2, |r| {
         calibrated(r)
             && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
             && r.role == Role::Science
             && is_wfsc_visit(r)
-            && !(r.exp_type == "nrc_image" && r.value("DMS_NOTE") == Some("wfsc_los_jitter"))
     }),
     // MIRI's slitless prism; pruning keeps it over `Asn_Lv2Spec` when it has a direct image.
     Rule {

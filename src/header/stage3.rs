@@ -351,11 +351,8 @@ pub(super) static RULES: &[Rule] = &[
         ..rule(
             "Asn_Lv3WFSCMB",
             AsnType::WfsImage3,
-            |r| {
-                imaging(r)
-                    && r.value("PATTTYPE") == Some("wfsc")
-                    && r.value("DMS_NOTE") != Some("wfsc_los_jitter")
-            },
+            // Its `DMS_NOTE` exclusion never applies: `asn_make_pool` sets it to "".
+            |r| imaging(r) && r.value("PATTTYPE") == Some("wfsc"),
             &[
                 EXP_TYPE,
                 PATTTYPE,
