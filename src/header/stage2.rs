@@ -725,15 +725,36 @@ fn lrs_ta_confirm(
         .into_iter()
         .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
         .collect();
-    members.extend(ta_confirm(pool, within));
+    // The science passes the rule's first branch and leaves its `OBS_ID` constraint unset:
+    // the first confirmation to join sets it, and those of another `OBS_ID` stay out
+    // (`rules_level2b.py:589-643`). Those after the science come first, then those before it,
+    // offered again.
+    let confirms = ta_confirm(pool, science, within);
+    let row = |m: &Member| match m.name {
+        Name::Row(i) => Some(i),
+        _ => None,
+    };
+    let first = confirms
+        .iter()
+        .filter_map(row)
+        .find(|&i| i > science)
+        .or_else(|| confirms.first().and_then(row))
+        .and_then(|i| pool[i].value("OBS_ID"));
+    members.extend(
+        confirms
+            .into_iter()
+            .filter(|m| matches!(m.name, Name::Row(i) if pool[i].value("OBS_ID") == first)),
+    );
     Some(members)
 }
 
-fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
+/// The MIRI target acquisition confirmations of the science's program (`Constraint_Base`).
+fn ta_confirm(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
+    let program = pool[science].value("PROGRAM");
     pool.ta_confirms
         .iter()
         .copied()
-        .filter(|&i| within(i))
+        .filter(|&i| within(i) && pool[i].value("PROGRAM") == program)
         .map(|i| {
             Member::row(
                 i,
@@ -756,8 +777,13 @@ fn lrs_nods(
 ) -> Option<Vec<Member>> {
     let s = &pool[science];
     let own = s.value("PATT_NUM").unwrap_or_default();
+    // `Constraint_Base` holds every member to the science's program.
+    let program = s.value("PROGRAM");
     let other = |i: usize| {
-        i != science && within(i) && !pool[i].value("PATT_NUM").is_some_and(|p| p.contains(own))
+        i != science
+            && within(i)
+            && pool[i].value("PROGRAM") == program
+            && !pool[i].value("PATT_NUM").is_some_and(|p| p.contains(own))
     };
     let after = pool
         .lrs_nods
@@ -790,7 +816,7 @@ fn lrs_nods(
             )
         })
         .collect();
-    members.extend(ta_confirm(pool, within));
+    members.extend(ta_confirm(pool, science, within));
     Some(members)
 }
 
