@@ -504,6 +504,8 @@ pub fn check_keywords(exposure: &Exposure) -> Result<(), PoolError> {
     match needed.iter().find(|k| exposure.value(k).is_none()) {
         // MIRI MRS names its optical path by BAND, or else by FILTER, as the generator does.
         Some(&"BAND") if exposure.value("FILTER").is_some() => Ok(()),
+        // NIRSpec fixed slit's subpixel count, by its older name as well.
+        Some(&"SUBPXPTS") if exposure.value("SUBPXPNS").is_some() => Ok(()),
         Some(k) => Err(missing(
             k,
             format!("{} associations", exp_type.to_uppercase()),

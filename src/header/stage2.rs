@@ -869,11 +869,15 @@ fn nod_set<'a>(
             && (fs || ifu || (b.is_set("MSAMETFL") && b.value("MSAMETFL") == s.value("MSAMETFL")))
             && (!ifu || patttype(b) == patttype(s))
     };
-    // Fixed-slit science exposures share the nod pattern's counts too.
+    // Fixed-slit science exposures share the nod pattern's counts too, each read from the
+    // keyword the science has (the constraint keeps the source it first read).
     let same_counts = move |b: &Row| {
         !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
             .iter()
-            .all(|k| b.first_of(k) == s.first_of(k))
+            .all(|keys| match keys.iter().find(|k| s.value(k).is_some()) {
+                Some(k) => b.value(k) == s.value(k),
+                None => b.first_of(keys).is_none(),
+            })
     };
     pool.same_required(science)
         .iter()
