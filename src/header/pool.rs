@@ -284,6 +284,9 @@ pub struct Row {
     uncal: bool,
     /// Its Level 2 mode keys, in [`MODE_KEYS`] order.
     pub(crate) mode: Vec<Option<String>>,
+    /// Which keyword of each mode key its value came from (0 when it has none): an
+    /// association's first exposure fixes it, and later ones are read from that keyword.
+    pub(crate) mode_source: [u8; MODE_KEYS.len()],
 }
 
 /// The Level 2 mode keys (`Constraint_Mode`, `jwst/associations/lib/rules_level2_base.py:713-771`),
@@ -304,13 +307,23 @@ impl Row {
     fn new(exposure: Exposure) -> Row {
         // The first of the keywords that is set: the generator passes over its empty values.
         let first = |keys: &[&str]| {
-            keys.iter().find_map(|k| {
+            keys.iter().enumerate().find_map(|(at, k)| {
                 let value = exposure.pool_value(k)?;
-                (!super::exposure::EMPTY.contains(&value)).then(|| value.to_string())
+                (!super::exposure::EMPTY.contains(&value)).then(|| (at, value.to_string()))
             })
         };
+        let mut mode_source = [0; MODE_KEYS.len()];
+        let mut mode = Vec::with_capacity(MODE_KEYS.len());
+        for ((keys, _), source) in MODE_KEYS.iter().zip(&mut mode_source) {
+            let found = first(keys);
+            if let Some((at, _)) = found {
+                *source = u8::try_from(at).expect("a mode key has few keywords");
+            }
+            mode.push(found.map(|(_, value)| value));
+        }
         Row {
-            mode: MODE_KEYS.iter().map(|(keys, _)| first(keys)).collect(),
+            mode,
+            mode_source,
             exp_type: exposure.exp_type(),
             role: exposure.role(),
             target: 0,

@@ -82,26 +82,56 @@ impl Pool<'_> {
     }
 }
 
-/// `members` in classes of equal mode keys, each class in pool order.
+/// `members` in classes of equal mode keyword values (every keyword of each key, so that a
+/// science exposure reading any of them finds the class alike), each class in pool order.
 fn classes(rows: &[Row], members: Vec<usize>) -> Vec<Vec<usize>> {
-    let mut classes: std::collections::HashMap<&[Option<String>], Vec<usize>> =
-        std::collections::HashMap::new();
+    let mut classes: HashMap<Vec<Option<&str>>, Vec<usize>> = HashMap::new();
     for i in members {
-        classes.entry(&rows[i].mode).or_default().push(i);
+        let values = MODE_KEYS
+            .iter()
+            .flat_map(|(keys, _)| keys.iter().map(|k| rows[i].set_value(k)))
+            .collect();
+        classes.entry(values).or_default().push(i);
     }
     let mut classes: Vec<Vec<usize>> = classes.into_values().collect();
     classes.sort_unstable();
     classes
 }
 
-/// The values of the required mode keys, when the row has them all.
-fn required_mode(row: &Row) -> Option<Vec<&str>> {
-    MODE_KEYS
+/// The keys a row is listed under in [`Pool::same_required`]: first its values of the required
+/// mode keys, each with the keyword it came from, when it has them all; then, for each other
+/// keyword of a required key that it sets, the same with that keyword's value, where a
+/// science exposure whose value came from that keyword finds it.
+fn required_keys(row: &Row) -> Vec<Vec<(u8, &str)>> {
+    let own: Option<Vec<(u8, &str)>> = MODE_KEYS
         .iter()
-        .zip(&row.mode)
-        .filter(|((_, required), _)| *required)
-        .map(|(_, value)| value.as_deref())
-        .collect()
+        .enumerate()
+        .filter(|(_, (_, required))| *required)
+        .map(|(k, _)| Some((row.mode_source[k], row.mode[k].as_deref()?)))
+        .collect();
+    let Some(own) = own else {
+        return Vec::new();
+    };
+    let mut keys = vec![own.clone()];
+    for (at, (k, (keywords, _))) in MODE_KEYS
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, required))| *required)
+        .enumerate()
+    {
+        for (source, keyword) in keywords.iter().enumerate() {
+            let source = u8::try_from(source).expect("a mode key has few keywords");
+            if source == row.mode_source[k] {
+                continue;
+            }
+            if let Some(value) = row.set_value(keyword) {
+                let mut other = own.clone();
+                other[at] = (source, value);
+                keys.push(other);
+            }
+        }
+    }
+    keys
 }
 
 /// The Stage 2 associations of `rows`, in pool order of their science exposures.
@@ -114,24 +144,25 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
             })
             .collect(),
     );
-    let mut lists: HashMap<Vec<&str>, usize> = HashMap::new();
+    let mut lists: HashMap<Vec<(u8, &str)>, usize> = HashMap::new();
     let mut same_required: Vec<Vec<usize>> = Vec::new();
     let mut required_of = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        let at = required_mode(row).map(|values| {
-            let at = *lists.entry(values).or_insert(same_required.len());
+        let mut own = None;
+        for key in required_keys(row) {
+            let at = *lists.entry(key).or_insert(same_required.len());
             if at == same_required.len() {
                 same_required.push(Vec::new());
             }
             same_required[at].push(i);
-            at
-        });
-        required_of.push(at);
+            own.get_or_insert(at);
+        }
+        required_of.push(own);
     }
     let mut by_required = vec![Vec::new(); same_required.len()];
     for (at, class) in backgrounds.iter().enumerate() {
-        if let Some(list) = required_of[class[0]] {
-            by_required[list].push(at);
+        for key in required_keys(&rows[class[0]]) {
+            by_required[lists[&key]].push(at);
         }
     }
     let pool = &Pool {
@@ -565,16 +596,25 @@ fn is_nod_pattern(row: &Row) -> bool {
     )
 }
 
-/// The Level 2 mode keys (`Constraint_Mode`, `jwst/associations/lib/rules_level2_base.py:713-771`):
-/// the first exposure sets each, later ones must match; an optional key absent on either side
-/// passes.
-fn same_mode(a: &Row, b: &Row) -> bool {
+/// The Level 2 mode keys (`Constraint_Mode`, `jwst/associations/lib/rules_level2_base.py:713-771`)
+/// of `other` in an association `first` started: the first exposure sets each, and the keyword
+/// it came from (`constraint.py:586-590`), which later ones are read from and must match; an
+/// optional key absent on either side passes.
+fn same_mode(first: &Row, other: &Row) -> bool {
     MODE_KEYS
         .iter()
-        .zip(a.mode.iter().zip(&b.mode))
-        .all(|((_, required), pair)| match pair {
-            (Some(x), Some(y)) => x == y,
-            _ => !required,
+        .enumerate()
+        .all(|(k, (keywords, required))| match first.mode[k].as_deref() {
+            Some(x) => {
+                let source = first.mode_source[k];
+                let y = match other.mode[k].as_deref() {
+                    Some(y) if other.mode_source[k] == source => Some(y),
+                    Some(_) => other.set_value(keywords[usize::from(source)]),
+                    None => None,
+                };
+                y.map_or(!required, |y| x == y)
+            }
+            None => !required,
         })
 }
 
@@ -913,8 +953,11 @@ fn first_member(
         .iter()
         .filter_map(|a| match a.name {
             // A target acquisition joins whatever association is there first.
+            // One that could not take the science as a later member started none of its.
             Name::Row(i)
-                if matches!(pool[i].role, Role::Background | Role::Imprint) && i < science =>
+                if matches!(pool[i].role, Role::Background | Role::Imprint)
+                    && i < science
+                    && same_mode(&pool[i], s) =>
             {
                 Some(i)
             }
