@@ -952,8 +952,8 @@ fn first_member(
     let earliest = attached
         .iter()
         .filter_map(|a| match a.name {
-            // A target acquisition joins whatever association is there first.
-            // One that could not take the science as a later member started none of its.
+            // A target acquisition joins whatever association is there first. A background
+            // or imprint whose mode keys would not take the science started none it joined.
             Name::Row(i)
                 if matches!(pool[i].role, Role::Background | Role::Imprint)
                     && i < science
