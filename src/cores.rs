@@ -43,7 +43,7 @@ pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sy
     })
 }
 
-/// How many threads a run uses at most: the cores it may use, up to [`MOST`].
+/// How many threads a run uses at most: the cores it may use, up to eight.
 pub fn threads() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
