@@ -25,18 +25,19 @@ use super::plan::{outweighs, Member, Name, Planned, SHARED_CANDIDATE};
 struct Pool<'a> {
     rows: &'a [Row],
     /// Rows of background exposures (`BKGDTARG` set; PSF references too), in classes of one
-    /// mode (equal [`MODE_KEYS`]), each in pool order: a science exposure's mode is compared
+    /// mode (equal values of every keyword of [`MODE_KEYS`]), each in pool order: a science exposure's mode is compared
     /// once per class.
     backgrounds: Vec<Vec<usize>>,
     /// Per list of [`Pool::same_required`], which of those classes have its values of the
     /// required mode keys: a science exposure looks at those of its own values only, not at
     /// every class of every program.
     by_required: Vec<Vec<usize>>,
-    /// Every row by the values of its required mode keys, each list in pool order: the rows
-    /// that can share a science exposure's mode (an optional key may still differ), so that
-    /// no rule looks through every row of the pool for each science exposure.
+    /// Every row by the values of its required mode keys ([`required_keys`]: a row may be in
+    /// several lists), each list in pool order: the rows that can share a science exposure's
+    /// mode (an optional key may still differ), so that no rule looks through every row of the
+    /// pool for each science exposure.
     same_required: Vec<Vec<usize>>,
-    /// Per row, which of those lists holds it; `None` when it lacks a required key.
+    /// Per row, the list of its own keys' values; `None` when it lacks a required key.
     required_of: Vec<Option<usize>>,
     /// Rows of MIRI target acquisition confirmations with an `OBS_ID`.
     ta_confirms: Vec<usize>,
@@ -199,10 +200,14 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         for rule in RULES.iter().filter(|rule| (rule.accepts)(s)) {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
                 // The shared candidate holds every row, and the one past the end
-                // ([`Pool::is_shared`]).
-                let in_candidate = |i: usize| {
-                    candidate == SHARED_CANDIDATE
-                        || pool.rows.get(i).is_some_and(|r| r.observation == candidate)
+                // ([`Pool::is_shared`]); `Constraint_Base` holds every member of every
+                // Stage 2 rule to the science's program.
+                let in_candidate = |i: usize| match pool.rows.get(i) {
+                    Some(r) => {
+                        (candidate == SHARED_CANDIDATE || r.observation == candidate)
+                            && r.value("PROGRAM") == s.value("PROGRAM")
+                    }
+                    None => candidate == SHARED_CANDIDATE,
                 };
                 let Some(attached) = (rule.attach)(pool, science, &in_candidate) else {
                     continue;
@@ -769,7 +774,7 @@ fn lrs_ta_confirm(
     // the first confirmation to join sets it, and those of another `OBS_ID` stay out
     // (`rules_level2b.py:589-643`). Those after the science come first, then those before it,
     // offered again.
-    let confirms = ta_confirm(pool, science, within);
+    let confirms = ta_confirm(pool, within);
     let row = |m: &Member| match m.name {
         Name::Row(i) => Some(i),
         _ => None,
@@ -788,13 +793,12 @@ fn lrs_ta_confirm(
     Some(members)
 }
 
-/// The MIRI target acquisition confirmations of the science's program (`Constraint_Base`).
-fn ta_confirm(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
-    let program = pool[science].value("PROGRAM");
+/// The MIRI target acquisition confirmations in the candidate.
+fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
     pool.ta_confirms
         .iter()
         .copied()
-        .filter(|&i| within(i) && pool[i].value("PROGRAM") == program)
+        .filter(|&i| within(i))
         .map(|i| {
             Member::row(
                 i,
@@ -817,13 +821,8 @@ fn lrs_nods(
 ) -> Option<Vec<Member>> {
     let s = &pool[science];
     let own = s.value("PATT_NUM").unwrap_or_default();
-    // `Constraint_Base` holds every member to the science's program.
-    let program = s.value("PROGRAM");
     let other = |i: usize| {
-        i != science
-            && within(i)
-            && pool[i].value("PROGRAM") == program
-            && !pool[i].value("PATT_NUM").is_some_and(|p| p.contains(own))
+        i != science && within(i) && !pool[i].value("PATT_NUM").is_some_and(|p| p.contains(own))
     };
     let after = pool
         .lrs_nods
@@ -856,7 +855,7 @@ fn lrs_nods(
             )
         })
         .collect();
-    members.extend(ta_confirm(pool, science, within));
+    members.extend(ta_confirm(pool, within));
     Some(members)
 }
 
