@@ -907,17 +907,16 @@ mod signals {
             let status = child.wait_with_output().unwrap().status;
             let code = status.code().or(status.signal().map(|s| 1000 + s)).unwrap();
             let what = format!("round {round} (seed {seed}): signal {signal} after {after:?}");
-            let expected = if signal == libc::SIGKILL {
-                1000 + signal
-            } else {
-                128 + signal
-            };
-            assert!(code == expected || code == 0, "{what}: exit {code}");
+            // A run stopped before it set its handlers dies of the signal itself, which a
+            // shell reports as it reports the handler's exit status.
+            let stopped_by_it =
+                code == 1000 + signal || (signal != libc::SIGKILL && code == 128 + signal);
+            assert!(stopped_by_it || code == 0, "{what}: exit {code}");
             if code != 0 {
                 stopped += 1;
                 window = window * 9 / 8;
             } else {
-                window = window * 3 / 4;
+                window = (window * 3 / 4).max(took / 8);
             }
             let out = entries(&env.join("out"));
             assert!(
