@@ -39,6 +39,8 @@ struct Pool<'a> {
     same_required: Vec<Vec<usize>>,
     /// Per row, the list of its own keys' values; `None` when it lacks a required key.
     required_of: Vec<Option<usize>>,
+    /// Each key of [`required_keys`] with its list in [`Pool::same_required`].
+    lists: HashMap<Vec<(u8, &'a str)>, usize>,
     /// Rows of MIRI target acquisition confirmations with an `OBS_ID`.
     ta_confirms: Vec<usize>,
     /// Rows of MIRI LRS fixed-slit exposures of an along-slit nod with a `PATT_NUM`.
@@ -80,6 +82,13 @@ impl Pool<'_> {
     fn earlier_same_required(&self, science: usize) -> &[usize] {
         let rows = self.same_required(science);
         &rows[..rows.partition_point(|&j| j < science)]
+    }
+
+    /// Every list of [`Pool::same_required`] the row is in, its own first.
+    fn lists_of(&self, row: usize) -> impl Iterator<Item = usize> + '_ {
+        required_keys(&self[row])
+            .into_iter()
+            .filter_map(|key| self.lists.get(&key).copied())
     }
 }
 
@@ -172,6 +181,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         by_required,
         same_required,
         required_of,
+        lists,
         ta_confirms: (0..rows.len())
             .filter(|&i| rows[i].exp_type == "mir_taconfirm" && rows[i].is_set("OBS_ID"))
             .collect(),
@@ -209,7 +219,11 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                     }
                     None => candidate == SHARED_CANDIDATE,
                 };
-                let Some(attached) = (rule.attach)(pool, science, &in_candidate) else {
+                let Some(Attached {
+                    members: attached,
+                    started_by,
+                }) = (rule.attach)(pool, science, &in_candidate)
+                else {
                     continue;
                 };
                 let shared = candidate == SHARED_CANDIDATE;
@@ -224,7 +238,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
                 if shared && (!has_background || !rule.background_candidates) {
                     continue;
                 }
-                let first = first_member(pool, rule, science, &in_candidate, &attached);
+                let first = first_member(pool, rule, science, &in_candidate, &attached, started_by);
                 let target = pool[first].target;
                 // `Constraint_Base` holds the first `TSOVISIT=T` of the association
                 // (`is_tso`), and an exposure renamed after that takes the per-integration
@@ -300,7 +314,24 @@ fn prune(proposals: Vec<Planned>) -> Vec<Planned> {
 
 /// What a rule attaches to the science row (the `usize`) of the pool, among the rows the
 /// candidate holds (the closure); `None`: the rule makes nothing there.
-type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Vec<Member>>;
+type Attach = fn(&Pool<'_>, usize, &dyn Fn(usize) -> bool) -> Option<Attached>;
+
+/// The members a rule attaches to a science exposure.
+struct Attached {
+    members: Vec<Member>,
+    /// For a rule that attaches [`backgrounds`], the exposure that started the association
+    /// ([`background_start`]): the science, or a background before it.
+    started_by: Option<usize>,
+}
+
+impl From<Vec<Member>> for Attached {
+    fn from(members: Vec<Member>) -> Attached {
+        Attached {
+            members,
+            started_by: None,
+        }
+    }
+}
 
 /// A Stage 2 rule of `jwst/associations/lib/rules_level2b.py`: which exposures it takes as
 /// its science, and what it attaches to each.
@@ -336,8 +367,8 @@ const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) 
     }
 }
 
-fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
-    Some(Vec::new())
+fn nothing(_: &Pool<'_>, _: usize, _: &dyn Fn(usize) -> bool) -> Option<Attached> {
+    Some(Vec::new().into())
 }
 
 /// The Stage 2 rules, in the order of their names: the order the generator runs them in, which
@@ -644,7 +675,18 @@ fn backgrounds(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
+) -> Option<Attached> {
+    backgrounds_but(pool, science, within, &|_| true)
+}
+
+/// [`backgrounds`], of those a background may be (`background`): a rule may constrain them
+/// apart from its science exposures.
+fn backgrounds_but(
+    pool: &Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+    background: &dyn Fn(usize) -> bool,
+) -> Option<Attached> {
     let s = &pool[science];
     // Every member has the `EXP_TYPE` of the first: each rule that attaches these
     // backgrounds constrains it with one value, which the first member pins.
@@ -660,31 +702,105 @@ fn backgrounds(
     {
         return None;
     }
-    let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
-    // Only classes with the science's required mode values can have its mode.
-    let classes = pool.required_of[science].map_or(&[][..], |list| &pool.by_required[list]);
+    // The association's first member pins the mode every other one is read against.
+    let first = background_start(pool, science, &within, background);
+    let f = &pool[first];
+    let why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(f)).into();
+    // Only classes with the first member's required mode values can have its mode.
+    let classes = pool.required_of[first].map_or(&[][..], |list| &pool.by_required[list]);
     let mut rows: Vec<usize> = classes
         .iter()
         .map(|&at| &pool.backgrounds[at])
-        .filter(|class| same_mode(s, &pool[class[0]]))
+        .filter(|class| same_mode(f, &pool[class[0]]))
         .flatten()
         .copied()
-        .filter(|&i| i != science && within(i))
+        .filter(|&i| i != science && within(i) && background(i))
         .collect();
     rows.sort_unstable();
     // Members keep their Stage 2 type: a PSF reference is science there, even one that
     // joined as a background.
-    Some(
-        rows.into_iter()
-            .map(|i| {
-                let exptype = match pool[i].role {
-                    Role::Psf => ExpType::Science,
-                    _ => ExpType::Background,
-                };
-                Member::row(i, exptype, why.clone())
-            })
-            .collect(),
-    )
+    let members = rows
+        .into_iter()
+        .map(|i| {
+            let exptype = match pool[i].role {
+                Role::Psf => ExpType::Science,
+                _ => ExpType::Background,
+            };
+            Member::row(i, exptype, why.clone())
+        })
+        .collect();
+    Some(Attached {
+        members,
+        started_by: Some(first),
+    })
+}
+
+/// The exposure that started the association a rule attaching [`backgrounds`] made for
+/// `science` in the candidate (`within`): the science, or a background before it.
+///
+/// The generator goes through the candidate in pool order (`generate_from_item`,
+/// `jwst/associations/generator/generate.py`). An exposure joins each association of the rule
+/// whose first member's mode it has ([`same_mode`]), one science exposure each at most
+/// (`Constraint_Single_Science`), and starts one only when it joined none. So a background of
+/// the science's mode before it started the association it joins when no earlier exposure took
+/// that background, and no science exposure joined it in between; backgrounds later in the
+/// pool are offered again, and join by that first member's mode.
+fn background_start(
+    pool: &Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+    background: &dyn Fn(usize) -> bool,
+) -> usize {
+    let s = &pool[science];
+    let joins_as_science = |i: usize| is_science(&pool[i]) && !pool[i].is_set("BKGDTARG");
+    // A science exposure of `first`'s mode among `rows` (lists of the pool, in pool order)
+    // in the range of rows `range`.
+    let science_in = |first: usize, range: std::ops::Range<usize>, reads_first: bool| {
+        let lists: Vec<usize> = pool.lists_of(first).collect();
+        lists.into_iter().any(|list| {
+            let rows = &pool.same_required[list];
+            let start = rows.partition_point(|&j| j < range.start);
+            rows[start..]
+                .iter()
+                .take_while(|&&j| j < range.end)
+                .any(|&j| {
+                    j != science
+                        && joins_as_science(j)
+                        && within(j)
+                        && if reads_first {
+                            same_mode(&pool[first], &pool[j])
+                        } else {
+                            same_mode(&pool[j], &pool[first])
+                        }
+                })
+        })
+    };
+    // The backgrounds before the science that share one of its required mode values.
+    let mut earlier: Vec<usize> = pool
+        .lists_of(science)
+        .flat_map(|list| &pool.by_required[list])
+        .flat_map(|&at| &pool.backgrounds[at])
+        .copied()
+        .filter(|&i| i < science && within(i) && background(i))
+        .collect();
+    if earlier.is_empty() {
+        return science;
+    }
+    earlier.sort_unstable();
+    earlier.dedup();
+    let mut started: Vec<usize> = Vec::new();
+    for &b in &earlier {
+        let taken =
+            started.iter().any(|&c| same_mode(&pool[c], &pool[b])) || science_in(b, 0..b, false);
+        if taken {
+            continue;
+        }
+        started.push(b);
+        if same_mode(&pool[b], s) && !science_in(b, b + 1..science, true) {
+            return b;
+        }
+    }
+    science
 }
 
 /// `Asn_Lv2Image`'s backgrounds: those of [`backgrounds`] that are no time series, as
@@ -693,7 +809,7 @@ fn image_backgrounds(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
+) -> Option<Attached> {
     backgrounds(pool, science, &|i| within(i) && !pool[i].is_tso())
 }
 
@@ -728,7 +844,7 @@ fn special_imprints(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
+) -> Option<Attached> {
     let gathered = pool.special.get(&science)?;
     let s = &pool[science];
     let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
@@ -744,17 +860,18 @@ fn special_imprints(
             .filter(|&i| within(i))
             .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
             .map(|i| Member::row(i, ExpType::Imprint, why.clone()))
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     )
 }
 
 /// `Asn_Lv2Spec`: backgrounds and imprints, none of a time series or a nod pattern, which
 /// the rule excludes for every member (`rules_level2b.py:334-344`).
-fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
+fn spec(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Attached> {
     let within = |i: usize| within(i) && !pool[i].is_tso() && !is_nod_pattern(&pool[i]);
-    let mut members = backgrounds(pool, science, &within)?;
-    members.extend(imprints(pool, science, &within));
-    Some(members)
+    let mut attached = backgrounds(pool, science, &within)?;
+    attached.members.extend(imprints(pool, science, &within));
+    Some(attached)
 }
 
 /// MIRI LRS: backgrounds (not of a time series, same `EXP_TYPE`; the science may be one) and
@@ -763,13 +880,9 @@ fn lrs_ta_confirm(
     pool: &Pool<'_>,
     science: usize,
     within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
-    let s = &pool[science];
+) -> Option<Attached> {
     // `Constraint_NotTSO` applies to the background, not to the science.
-    let mut members: Vec<Member> = backgrounds(pool, science, within)?
-        .into_iter()
-        .filter(|a| matches!(a.name, Name::Row(i) if pool[i].exp_type == s.exp_type && !pool[i].is_tso()))
-        .collect();
+    let mut attached = backgrounds_but(pool, science, within, &|i| !pool[i].is_tso())?;
     // The science passes the rule's first branch and leaves its `OBS_ID` constraint unset:
     // the first confirmation to join sets it, and those of another `OBS_ID` stay out
     // (`rules_level2b.py:589-643`). Those after the science come first, then those before it,
@@ -785,12 +898,12 @@ fn lrs_ta_confirm(
         .find(|&i| i > science)
         .or_else(|| confirms.first().and_then(row))
         .and_then(|i| pool[i].value("OBS_ID"));
-    members.extend(
+    attached.members.extend(
         confirms
             .into_iter()
             .filter(|m| matches!(m.name, Name::Row(i) if pool[i].value("OBS_ID") == first)),
     );
-    Some(members)
+    Some(attached)
 }
 
 /// The MIRI target acquisition confirmations in the candidate.
@@ -814,11 +927,7 @@ fn ta_confirm(pool: &Pool<'_>, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
 /// hold the science's (`is_current_patt_num`), and that constraint then pins the `PATT_NUM` of
 /// the first nod that joined: those after the science in pool order come first, then the
 /// science nods before and after it as the generator offers them again (in pool order).
-fn lrs_nods(
-    pool: &Pool<'_>,
-    science: usize,
-    within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
+fn lrs_nods(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Attached> {
     let s = &pool[science];
     let own = s.value("PATT_NUM").unwrap_or_default();
     let other = |i: usize| {
@@ -856,16 +965,12 @@ fn lrs_nods(
         })
         .collect();
     members.extend(ta_confirm(pool, within));
-    Some(members)
+    Some(members.into())
 }
 
 /// NIRSpec fixed slit and MOS: the other exposures of the nod set are backgrounds unless they
 /// overlap the science (`AsnMixin_Lv2Nod`, `jwst/associations/lib/rules_level2_base.py:1053-1230`).
-fn slit_nods(
-    pool: &Pool<'_>,
-    science: usize,
-    within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
+fn slit_nods(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Attached> {
     let s = &pool[science];
     let why: Arc<str> = format!("another nod position (PATT_NUM), same {}", mode_keys(s)).into();
     let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
@@ -887,7 +992,7 @@ fn slit_nods(
             _ => {}
         }
     }
-    Some(members)
+    Some(members.into())
 }
 
 /// The exposures a nod rule gathers with `science` into one association before splitting it
@@ -933,16 +1038,19 @@ fn nod_set<'a>(
 }
 
 /// The exposure that started the association the generator made for `science` under
-/// `rule`: for a nod rule, the first of the nod set; for a rule of one science, the first
-/// background or imprint attached before the science when the science is the first of its
-/// mode the rule takes in the candidate (the association that member started takes it; after
-/// a science of the mode it would have joined that one's), else the science.
+/// `rule`: for a nod rule, the first of the nod set; for a rule of one science, the
+/// background that started it (`started_by`, when the rule attaches backgrounds) or the first
+/// imprint (background, for other rules) attached before the science when the science is
+/// the first of its mode the rule takes in the candidate (the association that member started
+/// takes it; after a science of the mode it would have joined that one's), whichever came
+/// first, else the science.
 fn first_member(
     pool: &Pool<'_>,
     rule: &Rule,
     science: usize,
     within: &dyn Fn(usize) -> bool,
     attached: &[Member],
+    started_by: Option<usize>,
 ) -> usize {
     if rule.nods {
         return nod_set(pool, science, within).next().unwrap_or(science);
@@ -954,7 +1062,8 @@ fn first_member(
             // A target acquisition joins whatever association is there first. A background
             // or imprint whose mode keys would not take the science started none it joined.
             Name::Row(i)
-                if matches!(pool[i].role, Role::Background | Role::Imprint)
+                if (pool[i].role == Role::Imprint
+                    || (pool[i].role == Role::Background && started_by.is_none()))
                     && i < science
                     && same_mode(&pool[i], s) =>
             {
@@ -962,19 +1071,19 @@ fn first_member(
             }
             _ => None,
         })
-        .min();
-    match earliest {
-        Some(first)
-            if !pool.earlier_same_required(science).iter().rev().any(|&j| {
+        .min()
+        .filter(|_| {
+            !pool.earlier_same_required(science).iter().rev().any(|&j| {
                 within(j)
                     && is_science(&pool[j])
                     && (rule.accepts)(&pool[j])
                     && same_mode(s, &pool[j])
-            }) =>
-        {
-            first
-        }
-        _ => science,
+            })
+        });
+    match (earliest, started_by.filter(|&b| b != science)) {
+        (Some(i), Some(b)) => i.min(b),
+        (Some(first), None) | (None, Some(first)) => first,
+        (None, None) => science,
     }
 }
 
@@ -1008,11 +1117,7 @@ fn overlap(s: &Row, b: &Row) -> bool {
 }
 
 /// NIRSpec IFU nods: every other nod is a background, and so is every background exposure.
-fn ifu_nods(
-    pool: &Pool<'_>,
-    science: usize,
-    within: &dyn Fn(usize) -> bool,
-) -> Option<Vec<Member>> {
+fn ifu_nods(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Attached> {
     let s = &pool[science];
     let why: Arc<str> = format!("another {} position", patttype(s).to_uppercase()).into();
     let background_why: Arc<str> = format!("BKGDTARG=T, same {}", mode_keys(s)).into();
@@ -1051,14 +1156,14 @@ fn ifu_nods(
             _ => {}
         }
     }
-    Some(members)
+    Some(members.into())
 }
 
 /// WFSS: the direct image the generator's association for this grism exposure holds first,
 /// as its Stage 3 products' names, and the backgrounds that joined that association (worked
 /// out once, [`wfss_gathered`]); no direct image, no association
 /// (`jwst/associations/lib/rules_level2_base.py:1307-1470`).
-fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Vec<Member>> {
+fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Option<Attached> {
     let s = &pool[science];
     let (shared, gathered) = wfss_of(pool, science, within)?;
     let direct = gathered.direct;
@@ -1096,7 +1201,8 @@ fn wfss(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Opti
         .into_iter()
         .map(|(suffix, exptype)| Member::derived(format!("{root}{suffix}"), exptype, why.clone()))
         .chain(backgrounds)
-        .collect(),
+        .collect::<Vec<_>>()
+        .into(),
     )
 }
 
@@ -1688,6 +1794,41 @@ mod tests {
                 ),
             ],
             "Asn_Lv2SpecSpecial: {made:?}"
+        );
+    }
+
+    #[test]
+    fn asn_lv2spec_reads_backgrounds_against_the_background_that_started_the_association() {
+        // The first background has BAND only: it starts the association, and the first
+        // science exposure with FILTER joins it by BAND, as does every background of that
+        // BAND. The second science exposure, its FILTER read, takes those of its FILTER.
+        let mrs = "INSTRUME=MIRI EXP~TYPE=MIR~MRS DETECTOR=MIRIFULONG BAND=LONG CHANNEL=34";
+        let sky = "BKGDTARG=T OBSERVTN=002";
+        let made = planned(&[
+            ("b1_rate.fits", &format!("{BASE} {mrs} {sky}")),
+            ("b2_rate.fits", &format!("{BASE} {mrs} {sky} FILTER=F560W")),
+            ("b3_rate.fits", &format!("{BASE} {mrs} {sky} FILTER=F770W")),
+            ("s1_rate.fits", &format!("{BASE} {mrs} FILTER=F770W")),
+            ("s2_rate.fits", &format!("{BASE} {mrs} FILTER=F770W")),
+        ]);
+        let attached = |science: &str| {
+            made.iter()
+                .find(|(rule, id, s, _)| *rule == "Asn_Lv2Spec" && id == "c1000" && s == science)
+                .map(|(.., members)| members.clone())
+        };
+        assert_eq!(
+            attached("s1_rate.fits"),
+            Some(vec![
+                "background:b1_rate.fits".into(),
+                "background:b2_rate.fits".into(),
+                "background:b3_rate.fits".into()
+            ]),
+            "Asn_Lv2Spec: {made:?}"
+        );
+        assert_eq!(
+            attached("s2_rate.fits"),
+            Some(vec!["background:b3_rate.fits".into()]),
+            "Asn_Lv2Spec: {made:?}"
         );
     }
 
