@@ -25,10 +25,12 @@ pub enum Keyword {
 
 impl Keyword {
     /// The value as the generator's pool writes it after the candidate policy: logicals as `t`
-    /// and `f`, everything else as its text, lower-cased as reading a pool lower-cases it.
+    /// and `f`, everything else as its text, lower-cased as reading a pool lower-cases it and
+    /// with no space around it, which the pool file's round trip leaves out (`' FULL'` is
+    /// `full`).
     pub fn pool_text(&self) -> String {
         match self {
-            Keyword::Text(text) => text.to_lowercase(),
+            Keyword::Text(text) => text.trim().to_lowercase(),
             Keyword::Logical(true) => "t".to_string(),
             Keyword::Logical(false) => "f".to_string(),
             Keyword::Integer(n) => n.to_string(),
