@@ -114,7 +114,7 @@ const EXPTYPE_MAP: &[(Role, &[&str])] = &[
 
 /// The values the generator takes for "not set" (`jwst/associations/lib/dms_base.py:237-253`),
 /// as a pool holds them, lower-cased.
-pub(crate) const EMPTY: &[&str] = &["none", "", "null", "--", "n", "f", "false", "n/a"];
+pub(crate) const EMPTY: &[&str] = &["", "null", "--", "n", "f", "false", "n/a"];
 
 /// The keywords the generator's rules read (`jwst/associations/lib/rules_level2_base.py`,
 /// `rules_level2b.py`, `rules_level3_base.py`, `rules_level3.py`, `dms_base.py`), sorted: an
@@ -301,7 +301,8 @@ impl Exposure {
 
     /// The role the generator gives the exposure: by `EXP_TYPE` when it is one of the fixed
     /// ones, else by the first modifier set of `IS_PSF`, `IS_IMPRT` and `BKGDTARG`, else
-    /// science.
+    /// science. `IS_IMPRT` counts only as a logical `T`: `asn_make_pool` puts its own default
+    /// in the pool's column, and the policy takes the header's logical alone.
     pub fn role(&self) -> Role {
         let exp_type = self.pool_value("EXP_TYPE").unwrap_or_default();
         let fixed = EXPTYPE_MAP
@@ -316,8 +317,17 @@ impl Exposure {
             ("BKGDTARG", Role::Background),
         ]
         .into_iter()
-        .find(|(keyword, _)| self.is_set(keyword))
+        .find(|&(keyword, _)| match keyword {
+            "IS_IMPRT" => self.imprint_set(),
+            _ => self.is_set(keyword),
+        })
         .map_or(Role::Science, |(_, role)| role)
+    }
+
+    /// Whether `IS_IMPRT` is a logical `T`, the only form the generator's pool takes from a
+    /// header (see [`Exposure::role`]).
+    pub fn imprint_set(&self) -> bool {
+        matches!(self.keyword("IS_IMPRT"), Some(Keyword::Logical(true)))
     }
 }
 

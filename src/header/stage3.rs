@@ -837,7 +837,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
 /// Whether a rule may take the row at all: target acquisitions join the groups afterwards
 /// ([`acquisitions`]), and no rule takes an imprint.
 fn any_rule_takes(r: &Row) -> bool {
-    r.role != Role::TargetAcquisition && !r.is_set("IS_IMPRT")
+    r.role != Role::TargetAcquisition && !r.exposure.imprint_set()
 }
 
 /// Program, instrument and observation: what a target acquisition shares with the groups it
@@ -849,7 +849,7 @@ fn acquisitions<'p>(pool: &'p [Row], rows: &[usize]) -> FxHashMap<Visit<'p>, Vec
     let mut found: FxHashMap<_, Vec<usize>> = FxHashMap::default();
     for &i in rows {
         let r = &pool[i];
-        if r.role != Role::TargetAcquisition || r.is_set("IS_IMPRT") {
+        if r.role != Role::TargetAcquisition || r.exposure.imprint_set() {
             continue;
         }
         if let Some(obs) = r.value("OBSERVTN") {
