@@ -41,7 +41,7 @@ struct Pool<'a> {
     required_of: Vec<Option<usize>>,
     /// Each key of [`required_keys`] with its list in [`Pool::same_required`].
     lists: HashMap<Vec<(u8, &'a str)>, usize>,
-    /// Rows of MIRI target acquisition confirmations with an `OBS_ID`.
+    /// Rows of MIRI target acquisition confirmations.
     ta_confirms: Vec<usize>,
     /// Rows of MIRI LRS fixed-slit exposures of an along-slit nod with a `PATT_NUM`.
     lrs_nods: Vec<usize>,
@@ -183,7 +183,7 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         required_of,
         lists,
         ta_confirms: (0..rows.len())
-            .filter(|&i| rows[i].exp_type == "mir_taconfirm" && rows[i].is_set("OBS_ID"))
+            .filter(|&i| rows[i].exp_type == "mir_taconfirm")
             .collect(),
         lrs_nods: (0..rows.len())
             .filter(|&i| {
@@ -389,9 +389,13 @@ pub(super) static RULES: &[Rule] = &[
                 && coron_detector(r)
         })
     },
-    // FGS, but for a wavefront-sensing visit (`rules_level2b.py:268-297`).
+    // FGS imaging and focus, but for a wavefront-sensing visit; guiding, acquisition and
+    // dark exposures get nothing (`rules_level2b.py:268-297`).
     rule("Asn_Lv2FGS", AsnType::Image2, |r| {
-        calibrated(r) && is_science(r) && r.exp_type.starts_with("fgs_") && !is_wfsc_visit(r)
+        calibrated(r)
+            && is_science(r)
+            && matches!(r.exp_type.as_str(), "fgs_image" | "fgs_focus")
+            && !is_wfsc_visit(r)
     }),
     // Imaging science, PSF references calibrated as science too (`rules_level2b.py:138-173`).
     Rule {
@@ -823,7 +827,8 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
         .iter()
         .copied()
         .filter(|&i| pool[i].role == Role::Imprint && i != science && within(i))
-        .filter(|&i| same_mode(s, &pool[i]))
+        // The rule's `EXP_TYPE` constraint pins the first member's, as for backgrounds.
+        .filter(|&i| pool[i].exp_type == s.exp_type && same_mode(s, &pool[i]))
         .collect();
     let background = |i: usize| pool[i].is_set("BKGDTARG");
     let checked: Vec<usize> = all
@@ -887,7 +892,7 @@ fn lrs_ta_confirm(
     // the first confirmation to join sets it, and those of another `OBS_ID` stay out
     // (`rules_level2b.py:589-643`). Those after the science come first, then those before it,
     // offered again.
-    let confirms = ta_confirm(pool, within);
+    let confirms = ta_confirm(pool, &|i| within(i) && pool[i].is_set("OBS_ID"));
     let row = |m: &Member| match m.name {
         Name::Row(i) => Some(i),
         _ => None,
@@ -964,6 +969,8 @@ fn lrs_nods(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
             )
         })
         .collect();
+    // Its TA confirmation constraint is the `EXP_TYPE` alone: no `OBS_ID` needed
+    // (`rules_level2b.py:718-719`).
     members.extend(ta_confirm(pool, within));
     Some(members.into())
 }
