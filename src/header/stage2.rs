@@ -207,7 +207,11 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         .into_owned();
         let program = s.program();
         let mut proposals = Vec::new();
-        for rule in RULES.iter().filter(|rule| (rule.accepts)(s)) {
+        // A rule of one mode takes no science exposure without a required mode key set.
+        let rules = RULES.iter().filter(|rule| {
+            (rule.accepts)(s) && !(rule.mode && pool.required_of[science].is_none())
+        });
+        for rule in rules {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
                 // The shared candidate holds every row, and the one past the end
                 // ([`Pool::is_shared`]); `Constraint_Base` holds every member of every
@@ -343,6 +347,9 @@ pub(super) struct Rule {
     attach: Attach,
     /// Whether a background candidate may hold its associations.
     background_candidates: bool,
+    /// Whether it holds its members to one mode (`Constraint_Mode`), which its science
+    /// exposure must then have: every required mode key set ([`MODE_KEYS`]).
+    mode: bool,
     /// Whether coronagraphic members are per-integration products.
     coronagraphy: bool,
     /// Whether it gathers a whole nod set in one association and splits it per science
@@ -361,6 +368,7 @@ const fn rule(name: &'static str, asn_type: AsnType, accepts: fn(&Row) -> bool) 
         accepts,
         attach: nothing,
         background_candidates: true,
+        mode: true,
         coronagraphy: true,
         nods: false,
         science_after_time_series: |_, _, _| false,
@@ -391,12 +399,15 @@ pub(super) static RULES: &[Rule] = &[
     },
     // FGS imaging and focus, but for a wavefront-sensing visit; guiding, acquisition and
     // dark exposures get nothing (`rules_level2b.py:268-297`).
-    rule("Asn_Lv2FGS", AsnType::Image2, |r| {
-        calibrated(r)
-            && is_science(r)
-            && matches!(r.exp_type.as_str(), "fgs_image" | "fgs_focus")
-            && !is_wfsc_visit(r)
-    }),
+    Rule {
+        mode: false,
+        ..rule("Asn_Lv2FGS", AsnType::Image2, |r| {
+            calibrated(r)
+                && is_science(r)
+                && matches!(r.exp_type.as_str(), "fgs_image" | "fgs_focus")
+                && !is_wfsc_visit(r)
+        })
+    },
     // Imaging science, PSF references calibrated as science too (`rules_level2b.py:138-173`).
     Rule {
         attach: image_backgrounds,
@@ -405,7 +416,10 @@ pub(super) static RULES: &[Rule] = &[
         })
     },
     // Acquisitions, focus and other non-science images, alone (`rules_level2b.py:177-200`).
-    rule("Asn_Lv2ImageNonScience", AsnType::Image2, non_science),
+    Rule {
+        mode: false,
+        ..rule("Asn_Lv2ImageNonScience", AsnType::Image2, non_science)
+    },
     // Background and PSF-reference images, as science (`rules_level2b.py:204-230`).
     rule("Asn_Lv2ImageSpecial", AsnType::Image2, |r| {
         imaging(r) && matches!(r.role, Role::Background | Role::Psf)
@@ -417,6 +431,7 @@ pub(super) static RULES: &[Rule] = &[
     Rule {
         attach: lrs_nods,
         background_candidates: false,
+        mode: false,
         ..rule("Asn_Lv2MIRLRSFixedSlitNod", AsnType::Spec2, |r| {
             spectral_science(r)
                 && r.exp_type == "mir_lrs-fixedslit"
@@ -428,7 +443,13 @@ pub(super) static RULES: &[Rule] = &[
         nods: true,
         attach: slit_nods,
         ..rule("Asn_Lv2NRSFSS", AsnType::Spec2, |r| {
-            spectral_science(r) && r.exp_type == "nrs_fixedslit" && fixed_slit_path(r)
+            // The nod pattern's counts are required of every science exposure
+            // (`rules_level2b.py:1146-1160`).
+            spectral_science(r)
+                && r.exp_type == "nrs_fixedslit"
+                && fixed_slit_path(r)
+                && r.is_set("NUMDTHPT")
+                && (r.is_set("SUBPXPNS") || r.is_set("SUBPXPTS"))
         })
     },
     Rule {
@@ -441,26 +462,32 @@ pub(super) static RULES: &[Rule] = &[
         })
     },
     // NIRSpec lamp exposures, calibrated as science, alone (`rules_level2b.py:769-862`).
-    rule("Asn_Lv2NRSLAMPImage", AsnType::Image2, |r| {
-        let value = |k| r.set_value(k);
-        r.exp_type == "nrs_lamp"
-            && value("GRATING") == Some("mirror")
-            && value("OPMODE").is_none_or(|m| m == "image")
-    }),
-    rule("Asn_Lv2NRSLAMPSpectral", AsnType::NrslampSpec2, |r| {
-        let value = |k| r.set_value(k);
-        let opmode_ok = match value("OPMODE") {
-            Some("msaspec") => value("MSAMETFL").is_some(),
-            _ => true,
-        };
-        is_lamp(r)
-            && value("FILTER") == Some("opaque")
-            && lamp_path(r)
-            && opmode_ok
-            && value("LAMP").is_some_and(|l| l != "nolamp")
-            && value("GRATING") != Some("mirror")
-            && value("OPMODE") != Some("grating-only")
-    }),
+    Rule {
+        mode: false,
+        ..rule("Asn_Lv2NRSLAMPImage", AsnType::Image2, |r| {
+            let value = |k| r.set_value(k);
+            r.exp_type == "nrs_lamp"
+                && value("GRATING") == Some("mirror")
+                && value("OPMODE").is_none_or(|m| m == "image")
+        })
+    },
+    Rule {
+        mode: false,
+        ..rule("Asn_Lv2NRSLAMPSpectral", AsnType::NrslampSpec2, |r| {
+            let value = |k| r.set_value(k);
+            let opmode_ok = match value("OPMODE") {
+                Some("msaspec") => value("MSAMETFL").is_some(),
+                _ => true,
+            };
+            is_lamp(r)
+                && value("FILTER") == Some("opaque")
+                && lamp_path(r)
+                && opmode_ok
+                && value("LAMP").is_some_and(|l| l != "nolamp")
+                && value("GRATING") != Some("mirror")
+                && value("OPMODE") != Some("grating-only")
+        })
+    },
     // MOS needs the metadata file (`SPEC.md` §4.5 item 5).
     Rule {
         nods: true,
@@ -520,15 +547,19 @@ pub(super) static RULES: &[Rule] = &[
     // `Asn_Lv2Image` takes as well (`rules_level2b.py:1241-1283`). The rule leaves out NIRCam
     // line-of-sight jitter by `DMS_NOTE`, which `asn_make_pool` always sets to "" (`mkpool.py:
     // 20-28, 120-139`): no header's `DMS_NOTE` reaches it.
-    rule("Asn_Lv2WFSC", AsnType::Image2, |r| {
-        calibrated(r)
-            && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
-            && r.role == Role::Science
-            && is_wfsc_visit(r)
-    }),
+    Rule {
+        mode: false,
+        ..rule("Asn_Lv2WFSC", AsnType::Image2, |r| {
+            calibrated(r)
+                && IMAGE2_SCIENCE.contains(&r.exp_type.as_str())
+                && r.role == Role::Science
+                && is_wfsc_visit(r)
+        })
+    },
     // MIRI's slitless prism; pruning keeps it over `Asn_Lv2Spec` when it has a direct image.
     Rule {
         attach: wfss,
+        mode: false,
         science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSMIR", AsnType::Spec2, |r| {
             spectral_science(r) && r.exp_type == "mir_wfss"
@@ -536,6 +567,7 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         attach: wfss,
+        mode: false,
         science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSNIS", AsnType::Spec2, |r| {
             calibrated(r) && r.exp_type == "nis_wfss"
@@ -543,6 +575,7 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         attach: wfss,
+        mode: false,
         science_after_time_series: wfss_after_time_series,
         ..rule("Asn_Lv2WFSSNRC", AsnType::Spec2, |r| {
             calibrated(r) && r.exp_type == "nrc_wfss"
@@ -1025,10 +1058,12 @@ fn nod_set<'a>(
     let same_counts = move |b: &Row| {
         !fs || [&["NUMDTHPT"][..], &["SUBPXPNS", "SUBPXPTS"][..]]
             .iter()
-            .all(|keys| match keys.iter().find(|k| s.value(k).is_some()) {
-                Some(k) => b.value(k) == s.value(k),
-                None => b.first_of(keys).is_none(),
-            })
+            .all(
+                |keys| match keys.iter().find(|k| s.set_value(k).is_some()) {
+                    Some(k) => b.set_value(k) == s.set_value(k),
+                    None => b.first_of(keys).is_none(),
+                },
+            )
     };
     pool.same_required(science)
         .iter()
@@ -1553,7 +1588,7 @@ mod tests {
         (
             "Asn_Lv2NRSFSS",
             "INSTRUME=NIRSPEC EXP~TYPE=NRS~FIXEDSLIT DETECTOR=NRS1 FILTER=F290LP GRATING=G395H \
-             FXD~SLIT=S200A1",
+             FXD~SLIT=S200A1 NUMDTHPT=2 SUBPXPTS=1",
             &["Asn_Lv2NRSFSS"],
         ),
         (
