@@ -510,9 +510,9 @@ pub(super) static RULES: &[Rule] = &[
                 )
         })
     },
-    // Every imprint, calibrated on its own (`rules_level2b.py:381-411`).
+    // Every imprint, a PSF reference's too, calibrated on its own (`rules_level2b.py:381-411`).
     rule("Asn_Lv2SpecImprint", AsnType::Spec2, |r| {
-        spectral(r) && r.role == Role::Imprint
+        spectral(r) && r.exposure.imprint_set()
     }),
     // Background and PSF-reference spectra as science, and imprints of a background or
     // PSF-reference observation the rule takes as science (`rules_level2b.py:415-458`;
@@ -859,20 +859,30 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
         .same_required(science)
         .iter()
         .copied()
-        .filter(|&i| pool[i].role == Role::Imprint && i != science && within(i))
+        .filter(|&i| pool[i].exposure.imprint_set() && i != science && within(i))
         // The rule's `EXP_TYPE` constraint pins the first member's, as for backgrounds.
         .filter(|&i| pool[i].exp_type == s.exp_type && same_mode(s, &pool[i]))
         .collect();
+    // A PSF reference with `IS_IMPRT` joins by it too, as the science it is at Stage 2, and
+    // pruning looks at imprints only.
+    let imprint = |i: usize| pool[i].role == Role::Imprint;
     let background = |i: usize| pool[i].is_set("BKGDTARG");
     let checked: Vec<usize> = all
         .iter()
         .copied()
-        .filter(|&i| background(i) == s.is_set("BKGDTARG"))
+        .filter(|&i| imprint(i) && background(i) == s.is_set("BKGDTARG"))
         .collect();
     let same_target = checked.iter().any(|&i| pool[i].target == s.target);
     all.into_iter()
         .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
-        .map(|i| Member::row(i, ExpType::Imprint, why.clone()))
+        .map(|i| {
+            let exptype = if imprint(i) {
+                ExpType::Imprint
+            } else {
+                ExpType::Science
+            };
+            Member::row(i, exptype, why.clone())
+        })
         .collect()
 }
 
@@ -887,7 +897,9 @@ fn special_imprints(
     let s = &pool[science];
     let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     let background = |i: usize| pool[i].is_set("BKGDTARG");
-    let checked = |i: usize| background(i) == s.is_set("BKGDTARG");
+    // A PSF reference with `IS_IMPRT` joins as the science it is at Stage 2, unpruned.
+    let imprint = |i: usize| pool[i].role == Role::Imprint;
+    let checked = |i: usize| imprint(i) && background(i) == s.is_set("BKGDTARG");
     let same_target = gathered
         .iter()
         .any(|&i| checked(i) && pool[i].target == s.target);
@@ -897,7 +909,14 @@ fn special_imprints(
             .copied()
             .filter(|&i| within(i))
             .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
-            .map(|i| Member::row(i, ExpType::Imprint, why.clone()))
+            .map(|i| {
+                let exptype = if imprint(i) {
+                    ExpType::Imprint
+                } else {
+                    ExpType::Science
+                };
+                Member::row(i, exptype, why.clone())
+            })
             .collect::<Vec<_>>()
             .into(),
     )
@@ -1495,16 +1514,25 @@ fn special_spectral(rows: &[Row]) -> HashMap<usize, Vec<usize>> {
                     && ifu_path(r)
             })
             .collect();
+        // `Constraint_Special` reads `BKGDTARG`, else `IS_PSF`, and the first member pins
+        // which: a PSF reference joins no association a background started, nor the reverse.
+        let special = |i: usize| {
+            if rows[i].is_set("BKGDTARG") {
+                "BKGDTARG"
+            } else {
+                "IS_PSF"
+            }
+        };
+        let takes = |g: &Gathered, i: usize| {
+            same_mode(&rows[g.first], &rows[i]) && rows[i].is_set(special(g.first))
+        };
         let mut gathered: Vec<Gathered> = Vec::new();
         let mut again = Vec::new();
         for &i in &eligible {
-            let imprint = rows[i].role == Role::Imprint;
+            let imprint = rows[i].exposure.imprint_set();
             let mut joined = false;
             let mut through_imprint = false;
-            for g in gathered
-                .iter_mut()
-                .filter(|g| same_mode(&rows[g.first], &rows[i]))
-            {
+            for g in gathered.iter_mut().filter(|g| takes(g, i)) {
                 let (j, by_imprint) = g.offer(i, imprint);
                 joined |= j;
                 through_imprint |= by_imprint;
@@ -1525,7 +1553,7 @@ fn special_spectral(rows: &[Row]) -> HashMap<usize, Vec<usize>> {
         for i in again {
             for g in gathered
                 .iter_mut()
-                .filter(|g| g.first != i && !g.holds(i) && same_mode(&rows[g.first], &rows[i]))
+                .filter(|g| g.first != i && !g.holds(i) && takes(g, i))
             {
                 g.offer(i, true);
             }
