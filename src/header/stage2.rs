@@ -730,12 +730,7 @@ fn backgrounds_but(
     let within = |i: usize| within(i) && pool[i].exp_type == s.exp_type;
     // A PSF reference with `BKGDTARG` set joins the association of an earlier science exposure
     // of its mode through the background constraint, so it starts none of its own.
-    if s.role == Role::Psf
-        && s.is_set("BKGDTARG")
-        && pool
-            .earlier_same_required(science)
-            .iter()
-            .any(|&j| within(j) && is_science(&pool[j]) && same_mode(s, &pool[j]))
+    if s.role == Role::Psf && s.is_set("BKGDTARG") && joins_earlier_science(pool, science, &within)
     {
         return None;
     }
@@ -770,6 +765,14 @@ fn backgrounds_but(
         members,
         started_by: Some(first),
     })
+}
+
+/// Whether a science exposure of the row's mode comes before it in the candidate (`within`),
+/// whose association a PSF reference with `BKGDTARG` then joins as a background.
+fn joins_earlier_science(pool: &Pool<'_>, row: usize, within: &dyn Fn(usize) -> bool) -> bool {
+    pool.earlier_same_required(row)
+        .iter()
+        .any(|&j| within(j) && is_science(&pool[j]) && same_mode(&pool[row], &pool[j]))
 }
 
 /// The exposure that started the association a rule attaching [`backgrounds`] made for
@@ -938,8 +941,15 @@ fn lrs_ta_confirm(
     science: usize,
     within: &dyn Fn(usize) -> bool,
 ) -> Option<Attached> {
-    // `Constraint_NotTSO` applies to the background, not to the science.
-    let mut attached = backgrounds_but(pool, science, within, &|i| !pool[i].is_tso())?;
+    // `Constraint_NotTSO` applies to the background, not to the science. A PSF reference with
+    // `BKGDTARG` before the science that started an association of its own, as science (which
+    // this rule tries first), was never offered to others again through the background branch.
+    let same_exp_type = |i: usize| within(i) && pool[i].exp_type == pool[science].exp_type;
+    let started_its_own = |i: usize| {
+        pool[i].role == Role::Psf && i < science && !joins_earlier_science(pool, i, &same_exp_type)
+    };
+    let background = |i: usize| !pool[i].is_tso() && !started_its_own(i);
+    let mut attached = backgrounds_but(pool, science, within, &background)?;
     // The science passes the rule's first branch and leaves its `OBS_ID` constraint unset:
     // the first confirmation to join sets it, and those of another `OBS_ID` stay out
     // (`rules_level2b.py:589-643`). Those after the science come first, then those before it,
