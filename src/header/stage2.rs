@@ -959,10 +959,13 @@ fn lrs_ta_confirm(
         Name::Row(i) => Some(i),
         _ => None,
     };
+    // The association's first exposure may be a background before the science: the
+    // confirmations after that one come first.
+    let start = attached.started_by.unwrap_or(science);
     let first = confirms
         .iter()
         .filter_map(row)
-        .find(|&i| i > science)
+        .find(|&i| i > start)
         .or_else(|| confirms.first().and_then(row))
         .and_then(|i| pool[i].value("OBS_ID"));
     attached.members.extend(
