@@ -207,10 +207,13 @@ pub fn associations(rows: &[Row]) -> Vec<Planned> {
         .into_owned();
         let program = s.program();
         let mut proposals = Vec::new();
-        // A rule of one mode takes no science exposure without a required mode key set.
-        let rules = RULES.iter().filter(|rule| {
-            (rule.accepts)(s) && !(rule.mode && pool.required_of[science].is_none())
-        });
+        // A rule of one mode takes no science exposure without a required mode key set, nor
+        // one with `FILTER=OPAQUE`: `Constraint_Mode` refuses it whatever the detector (it
+        // means to refuse NIRSpec's, but tests the two with `notany`).
+        let one_mode = pool.required_of[science].is_some() && s.value("FILTER") != Some("opaque");
+        let rules = RULES
+            .iter()
+            .filter(|rule| (rule.accepts)(s) && (one_mode || !rule.mode));
         for rule in rules {
             for candidate in [pool[science].observation.as_str(), SHARED_CANDIDATE] {
                 // The shared candidate holds every row, and the one past the end
