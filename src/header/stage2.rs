@@ -1100,18 +1100,36 @@ fn nod_set<'a>(
                 },
             )
     };
-    pool.same_required(science)
-        .iter()
-        .copied()
-        .filter(move |&i| {
-            let b = &pool[i];
-            within(i)
-                && takes(b)
-                && match b.role {
-                    Role::Background | Role::Imprint => true,
-                    _ => is_science(b) && same_counts(b),
-                }
-        })
+    let rows = pool.same_required(science);
+    let in_set = move |i: usize| {
+        let b = &pool[i];
+        within(i) && takes(b) && is_science(b) && same_counts(b)
+    };
+    // Backgrounds and imprints join the associations there when they come, and are not
+    // offered again (`rules_level2b.py:1170-1193`): a fixed-slit nod set after a science
+    // exposure of the mode with other counts finds those before it in that one's.
+    let first = rows.iter().copied().find(|&i| in_set(i)).unwrap_or(science);
+    let taken = fs
+        && rows[..rows.partition_point(|&j| j < first)]
+            .iter()
+            .any(|&j| {
+                let b = &pool[j];
+                let counted =
+                    b.is_set("NUMDTHPT") && (b.is_set("SUBPXPNS") || b.is_set("SUBPXPTS"));
+                within(j)
+                    && takes(b)
+                    && is_science(b)
+                    && fixed_slit_path(b)
+                    && counted
+                    && !same_counts(b)
+            });
+    rows.iter().copied().filter(move |&i| {
+        let b = &pool[i];
+        match b.role {
+            Role::Background | Role::Imprint => within(i) && takes(b) && !(taken && i < first),
+            _ => in_set(i),
+        }
+    })
 }
 
 /// The exposure that started the association the generator made for `science` under
