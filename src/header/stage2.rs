@@ -856,11 +856,9 @@ fn image_backgrounds(
     backgrounds(pool, science, &|i| within(i) && !pool[i].is_tso())
 }
 
-/// Imprints of the science's mode, pruned as `prune_imprints` does
-/// (`jwst/associations/lib/rules_level2_base.py:926-1017`).
+/// Imprints of the science's mode, pruned ([`pruned_imprints`]).
 fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> Vec<Member> {
     let s = &pool[science];
-    let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     let all: Vec<usize> = pool
         .same_required(science)
         .iter()
@@ -869,18 +867,36 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
         // The rule's `EXP_TYPE` constraint pins the first member's, as for backgrounds.
         .filter(|&i| pool[i].exp_type == s.exp_type && same_mode(s, &pool[i]))
         .collect();
-    // A PSF reference with `IS_IMPRT` joins by it too, as the science it is at Stage 2, and
-    // pruning looks at imprints only.
+    pruned_imprints(pool, science, all)
+}
+
+/// `Asn_Lv2SpecSpecial`: the imprints it gathered for this exposure, pruned
+/// ([`pruned_imprints`]); nothing when it did not take the exposure as science.
+fn special_imprints(
+    pool: &Pool<'_>,
+    science: usize,
+    within: &dyn Fn(usize) -> bool,
+) -> Option<Attached> {
+    let gathered = pool.special.get(&science)?;
+    let rows = gathered.iter().copied().filter(|&i| within(i)).collect();
+    Some(pruned_imprints(pool, science, rows).into())
+}
+
+/// The exposures that joined `science` by `IS_IMPRT` (`rows`, in pool order), pruned as
+/// `prune_imprints` does (`jwst/associations/lib/rules_level2_base.py:926-1017`): when one
+/// of the science's kind (a background or not) has its target, those of that kind with
+/// another target go. A PSF reference with `IS_IMPRT` joins as the science it is at Stage 2,
+/// and is not pruned.
+fn pruned_imprints(pool: &Pool<'_>, science: usize, rows: Vec<usize>) -> Vec<Member> {
+    let s = &pool[science];
+    let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
     let imprint = |i: usize| pool[i].role == Role::Imprint;
-    let background = |i: usize| pool[i].is_set("BKGDTARG");
-    let checked: Vec<usize> = all
+    let checked = |i: usize| imprint(i) && pool[i].is_set("BKGDTARG") == s.is_set("BKGDTARG");
+    let same_target = rows
         .iter()
-        .copied()
-        .filter(|&i| imprint(i) && background(i) == s.is_set("BKGDTARG"))
-        .collect();
-    let same_target = checked.iter().any(|&i| pool[i].target == s.target);
-    all.into_iter()
-        .filter(|i| !(checked.contains(i) && same_target && pool[*i].target != s.target))
+        .any(|&i| checked(i) && pool[i].target == s.target);
+    rows.into_iter()
+        .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
         .map(|i| {
             let exptype = if imprint(i) {
                 ExpType::Imprint
@@ -890,42 +906,6 @@ fn imprints(pool: &Pool<'_>, science: usize, within: &dyn Fn(usize) -> bool) -> 
             Member::row(i, exptype, why.clone())
         })
         .collect()
-}
-
-/// `Asn_Lv2SpecSpecial`: the imprints it gathered for this exposure, pruned by target as
-/// `prune_imprints` does; nothing when it did not take the exposure as science.
-fn special_imprints(
-    pool: &Pool<'_>,
-    science: usize,
-    within: &dyn Fn(usize) -> bool,
-) -> Option<Attached> {
-    let gathered = pool.special.get(&science)?;
-    let s = &pool[science];
-    let why: Arc<str> = format!("IS_IMPRT=T, same {}", mode_keys(s)).into();
-    let background = |i: usize| pool[i].is_set("BKGDTARG");
-    // A PSF reference with `IS_IMPRT` joins as the science it is at Stage 2, unpruned.
-    let imprint = |i: usize| pool[i].role == Role::Imprint;
-    let checked = |i: usize| imprint(i) && background(i) == s.is_set("BKGDTARG");
-    let same_target = gathered
-        .iter()
-        .any(|&i| checked(i) && pool[i].target == s.target);
-    Some(
-        gathered
-            .iter()
-            .copied()
-            .filter(|&i| within(i))
-            .filter(|&i| !(checked(i) && same_target && pool[i].target != s.target))
-            .map(|i| {
-                let exptype = if imprint(i) {
-                    ExpType::Imprint
-                } else {
-                    ExpType::Science
-                };
-                Member::row(i, exptype, why.clone())
-            })
-            .collect::<Vec<_>>()
-            .into(),
-    )
 }
 
 /// `Asn_Lv2Spec`: backgrounds and imprints, none of a time series or a nod pattern, which
