@@ -421,7 +421,9 @@ pub(super) static RULES: &[Rule] = &[
     // Acquisitions, focus and other non-science images, alone (`rules_level2b.py:177-200`).
     Rule {
         mode: false,
-        ..rule("Asn_Lv2ImageNonScience", AsnType::Image2, non_science)
+        ..rule("Asn_Lv2ImageNonScience", AsnType::Image2, |r| {
+            non_science(r) || open_msa_image(r)
+        })
     },
     // Background and PSF-reference images, as science (`rules_level2b.py:204-230`).
     rule("Asn_Lv2ImageSpecial", AsnType::Image2, |r| {
@@ -597,6 +599,15 @@ pub(super) static RULES: &[Rule] = &[
 fn non_science(r: &Row) -> bool {
     let t = r.exp_type.as_str();
     r.role == Role::TargetAcquisition || ACQUISITIONS.contains(&t) || IMAGE2_NONSCIENCE.contains(&t)
+}
+
+/// A MOS exposure through the mirror with every shutter open, which `Asn_Lv2ImageNonScience`
+/// takes as well (`Constraint_Image_Nonscience`, `rules_level2_base.py:783-806`); with its
+/// metadata file `Asn_Lv2NRSMSA` takes it too, and pruning keeps that one.
+fn open_msa_image(r: &Row) -> bool {
+    r.exp_type == "nrs_msaspec"
+        && r.value("MSASTATE") == Some("primarypark_allopen")
+        && r.value("GRATING") == Some("mirror")
 }
 
 /// NIRSpec lamp exposures, which only the lamp rules take.
