@@ -351,7 +351,8 @@ pub(super) struct Rule {
     /// Whether a background candidate may hold its associations.
     background_candidates: bool,
     /// Whether it holds its members to one mode (`Constraint_Mode`), which its science
-    /// exposure must then have: every required mode key set ([`MODE_KEYS`]).
+    /// exposure must then have: every required mode key set ([`MODE_KEYS`]), and a `FILTER`
+    /// that is not `OPAQUE`.
     mode: bool,
     /// Whether coronagraphic members are per-integration products.
     coronagraphy: bool,
@@ -730,8 +731,8 @@ fn backgrounds(
     backgrounds_but(pool, science, within, &|_| true)
 }
 
-/// [`backgrounds`], of those a background may be (`background`): a rule may constrain them
-/// apart from its science exposures.
+/// [`backgrounds`], of the rows `background` allows as one: a rule may hold its backgrounds to
+/// more than its science exposures (time series, for MIRI LRS).
 fn backgrounds_but(
     pool: &Pool<'_>,
     science: usize,
@@ -807,8 +808,9 @@ fn background_start(
 ) -> usize {
     let s = &pool[science];
     let joins_as_science = |i: usize| is_science(&pool[i]) && !pool[i].is_set("BKGDTARG");
-    // A science exposure of `first`'s mode among `rows` (lists of the pool, in pool order)
-    // in the range of rows `range`.
+    // Whether a science exposure among the rows `range` would join the association `first`
+    // started (`reads_first`: read against `first`), or would have taken `first` into its
+    // own (else); looked for in the lists of `first`'s required mode values.
     let science_in = |first: usize, range: std::ops::Range<usize>, reads_first: bool| {
         let lists: Vec<usize> = pool.lists_of(first).collect();
         lists.into_iter().any(|list| {
@@ -946,15 +948,14 @@ fn lrs_ta_confirm(
     let mut attached = backgrounds_but(pool, science, within, &background)?;
     // The science passes the rule's first branch and leaves its `OBS_ID` constraint unset:
     // the first confirmation to join sets it, and those of another `OBS_ID` stay out
-    // (`rules_level2b.py:589-643`). Those after the science come first, then those before it,
-    // offered again.
+    // (`rules_level2b.py:589-643`). Those after the association's first exposure come first,
+    // then those before it, offered again.
     let confirms = ta_confirm(pool, &|i| within(i) && pool[i].is_set("OBS_ID"));
     let row = |m: &Member| match m.name {
         Name::Row(i) => Some(i),
         _ => None,
     };
-    // The association's first exposure may be a background before the science: the
-    // confirmations after that one come first.
+    // The association's first exposure may be a background before the science.
     let start = attached.started_by.unwrap_or(science);
     let first = confirms
         .iter()
