@@ -812,8 +812,7 @@ fn background_start(
     // started (`reads_first`: read against `first`), or would have taken `first` into its
     // own (else); looked for in the lists of `first`'s required mode values.
     let science_in = |first: usize, range: std::ops::Range<usize>, reads_first: bool| {
-        let lists: Vec<usize> = pool.lists_of(first).collect();
-        lists.into_iter().any(|list| {
+        pool.lists_of(first).any(|list| {
             let rows = &pool.same_required[list];
             let start = rows.partition_point(|&j| j < range.start);
             rows[start..]
